@@ -1,0 +1,3 @@
+from aiplane.cli import main
+
+main()

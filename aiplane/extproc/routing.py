@@ -1,0 +1,143 @@
+"""Model resolution: which provider serves a requested model, decided by pure lookups.
+
+Everything that can be computed from the policy alone (upstream paths, header
+mutations, credentials, the `/v1/models` body) is computed here once, when a
+policy arrives, so the per-request path only does dictionary lookups.
+
+Resolution order for a requested `model`:
+1. a `model_aliases` entry is replaced by its target;
+2. `provider/name` names a provider entry exactly, else that provider's `provider/*`;
+3. a bare `name` names the entry whose model is `name` (the default entry first);
+   else, when exactly one enabled wildcard provider exists, that provider;
+4. an empty model, `default` or `none` (Plano's clients send these) goes to the default provider.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
+from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
+
+from aiplane.policy import ModelProvider, Policy
+from aiplane.upstreams import ROUTE_HEADER, parse_base_url
+
+CHAT_COMPLETIONS = "/v1/chat/completions"
+_DEFAULT_NAMES = frozenset({"", "default", "none"})
+_ENV_REF = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+
+OVERWRITE = HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD
+
+
+def header(key: str, value: str) -> HeaderValueOption:
+    return HeaderValueOption(header=HeaderValue(key=key, raw_value=value.encode()), append_action=OVERWRITE)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One provider entry, ready to apply to a request."""
+
+    provider: str  # the entry's name, as the user wrote it
+    upstream_model: str | None  # None for a wildcard entry: the requested name is used
+    mutation: HeaderMutation  # path, authority, route header, credentials, extra headers
+    disabled: str | None  # why the entry cannot serve, or None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    route: Route
+    upstream_model: str
+
+
+def resolve_secret(raw: str | None, env: Mapping[str, str]) -> str | None:
+    """`$VAR` / `${VAR}` read from the environment; anything else is a literal key."""
+    if not raw:
+        return None
+    ref = _ENV_REF.match(raw)
+    return env.get(ref.group(1)) if ref else raw
+
+
+def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str, str]) -> Route:
+    upstream = parse_base_url(str(entry.base_url))
+    set_headers = [
+        header(":path", upstream.api_path(CHAT_COMPLETIONS)),
+        header(":authority", upstream.authority),
+        header(ROUTE_HEADER, entry.name),
+        *(header(k, v) for k, v in entry.headers.items()),
+    ]
+    remove_headers: list[str] = []
+    key = None if disabled else resolve_secret(entry.access_key, env)
+    if not entry.passthrough_auth:
+        if key:
+            set_headers.append(header("authorization", f"Bearer {key}"))
+        else:
+            remove_headers.append("authorization")
+    return Route(
+        provider=entry.name,
+        upstream_model=None if entry.is_wildcard else entry.model_name,
+        mutation=HeaderMutation(set_headers=set_headers, remove_headers=remove_headers),
+        disabled=disabled,
+    )
+
+
+class RoutingTable:
+    """The compiled, immutable form of a policy's model routing."""
+
+    def __init__(self, policy: Policy, env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        self._exact: dict[str, Route] = {}
+        self._wildcards: dict[str, Route] = {}
+        self._default: Route | None = None
+        listed: list[tuple[str, str]] = []
+        # The default entry claims its bare name first.
+        ordered = sorted(policy.provider_status(env), key=lambda item: not item[0].default)
+        for entry, disabled in ordered:
+            route = _compile_route(entry, disabled, env)
+            if entry.is_wildcard:
+                self._wildcards.setdefault(entry.provider, route)
+                continue
+            self._exact.setdefault(entry.model, route)
+            self._exact.setdefault(entry.model_name, route)
+            if entry.default:
+                self._default = route
+            if not disabled:
+                listed.append((entry.model, entry.provider))
+        enabled_wildcards = [r for r in self._wildcards.values() if not r.disabled]
+        self._sole_wildcard = enabled_wildcards[0] if len(enabled_wildcards) == 1 else None
+        self._aliases = {alias: spec.target for alias, spec in policy.model_aliases.items()}
+        usable = (self._resolve_name(alias) for alias in self._aliases)
+        listed += [(alias, "aiplane") for alias, r in zip(self._aliases, usable) if r and not r.route.disabled]
+        self.models_body: bytes = orjson.dumps(
+            {
+                "object": "list",
+                "data": [{"id": mid, "object": "model", "created": 0, "owned_by": owner} for mid, owner in listed],
+            }
+        )
+
+    def resolve(self, model: str) -> Resolution | None:
+        resolution = self._resolve_name(model)
+        if resolution is None and model.strip().lower() in _DEFAULT_NAMES and self._default:
+            return Resolution(self._default, self._default.upstream_model or model)
+        return resolution
+
+    def _resolve_name(self, model: str) -> Resolution | None:
+        name = self._aliases.get(model, model)
+        route = self._exact.get(name)
+        if route is not None:
+            return Resolution(route, route.upstream_model or name)
+        provider, slash, rest = name.partition("/")
+        if slash:
+            route = self._wildcards.get(provider)
+            return Resolution(route, rest) if route and rest else None
+        if self._sole_wildcard is not None and name:
+            return Resolution(self._sole_wildcard, name)
+        return None
+
+    def unknown_model_hint(self) -> str:
+        if len(self._wildcards) > 1:
+            return "; name it as provider/model, for example " + ", ".join(f"{p}/{{model}}" for p in self._wildcards)
+        return "; GET /v1/models lists the models this gateway serves"

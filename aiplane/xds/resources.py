@@ -1,0 +1,376 @@
+"""Build Envoy's resources from a policy: pure functions, run once per policy.
+
+What Envoy gets:
+- one listener per LLM listener in the policy, each an HTTP connection manager
+  with the ext_proc filter then the router, routes over RDS;
+- one route configuration, `aiplane_llm`: a route per usable provider entry,
+  matched on the `x-aiplane-route` header the decision server sets, with the
+  entry's timeout and retries; anything unmatched gets a 404 in OpenAI's shape;
+- one cluster per distinct provider upstream (TLS with SNI and SAN checks for
+  https), and the `aiplane_extproc` cluster whose endpoints are the workers.
+
+Provider keys are never part of these resources: only the workers hold them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+
+import orjson
+from envoy.config.accesslog.v3 import accesslog_pb2 as al
+from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
+from envoy.config.common.mutation_rules.v3.mutation_rules_pb2 import HeaderMutationRules
+from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, grpc_service_pb2, protocol_pb2
+from envoy.config.core.v3.substitution_format_string_pb2 import SubstitutionFormatString
+from envoy.config.endpoint.v3 import endpoint_components_pb2 as ep, endpoint_pb2
+from envoy.config.listener.v3 import listener_components_pb2, listener_pb2
+from envoy.config.route.v3 import route_components_pb2 as rc, route_pb2
+from envoy.extensions.filters.http.ext_proc.v3 import ext_proc_pb2, processing_mode_pb2
+from envoy.extensions.filters.http.router.v3.router_pb2 import Router
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
+from envoy.extensions.transport_sockets.tls.v3 import common_pb2 as tls_common, tls_pb2
+from envoy.extensions.upstreams.http.v3.http_protocol_options_pb2 import HttpProtocolOptions
+from envoy.type.matcher.v3.string_pb2 import StringMatcher
+from google.protobuf import any_pb2, duration_pb2, struct_pb2, wrappers_pb2
+
+from aiplane.policy import ModelProvider, Policy
+from aiplane.upstreams import ROUTE_HEADER, Upstream, parse_base_url
+from aiplane.xds import types
+
+EXTPROC_CLUSTER = "aiplane_extproc"
+LLM_ROUTES = "aiplane_llm"
+LLM_LISTENER_TYPES = frozenset({"model", "prompt"})
+POLICY_NAME = "aiplane.policy"
+
+_ADS = config_source_pb2.ConfigSource(
+    ads=config_source_pb2.AggregatedConfigSource(), resource_api_version=config_source_pb2.ApiVersion.V3
+)
+_HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+# LLM traffic is few, long requests: Envoy's default of 1024 would cap concurrency.
+_CIRCUIT_BREAKERS = circuit_breaker_pb2.CircuitBreakers(
+    thresholds=[
+        circuit_breaker_pb2.CircuitBreakers.Thresholds(
+            max_connections=wrappers_pb2.UInt32Value(value=100_000),
+            max_pending_requests=wrappers_pb2.UInt32Value(value=100_000),
+            max_requests=wrappers_pb2.UInt32Value(value=100_000),
+            max_retries=wrappers_pb2.UInt32Value(value=1_000),
+        )
+    ]
+)
+
+
+def _pack(message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def _seconds(value: float) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromNanoseconds(int(value * 1e9))
+    return duration
+
+
+def _struct(doc: Mapping) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(doc)
+    return struct
+
+
+def _header_option(key: str, value: str) -> base_pb2.HeaderValueOption:
+    return base_pb2.HeaderValueOption(
+        header=base_pb2.HeaderValue(key=key, value=value),
+        append_action=base_pb2.HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
+    )
+
+
+def _openai_error(message: str, error_type: str, code: str) -> dict:
+    return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+
+
+# ---------------------------------------------------------------- listeners
+
+
+def _local_reply_mapper(
+    filter_: al.AccessLogFilter, status: int, message: str, error_type: str, code: str
+) -> hcm.ResponseMapper:
+    return hcm.ResponseMapper(
+        filter=filter_,
+        status_code=wrappers_pb2.UInt32Value(value=status),
+        body_format_override=SubstitutionFormatString(
+            json_format=_struct(_openai_error(message, error_type, code)),
+            content_type="application/json",
+        ),
+        headers_to_add=[_header_option("x-aiplane-error", code)],
+    )
+
+
+def _status_filter(status: int) -> al.AccessLogFilter:
+    return al.AccessLogFilter(
+        status_code_filter=al.StatusCodeFilter(
+            comparison=al.ComparisonFilter(
+                op=al.ComparisonFilter.Op.EQ,
+                value=base_pb2.RuntimeUInt32(default_value=status, runtime_key="aiplane.unused"),
+            )
+        )
+    )
+
+
+def _local_reply_config(max_body_bytes: int) -> hcm.LocalReplyConfig:
+    """Envoy's own error replies, rewritten into OpenAI's error shape.
+
+    Only replies Envoy makes itself are matched here (by response flag or by a
+    status the decision server never uses), so the decision server's own
+    answers pass through untouched.
+    """
+    unreachable = al.AccessLogFilter(response_flag_filter=al.ResponseFlagFilter(flags=["UH", "UF", "URX", "UO"]))
+    timed_out = al.AccessLogFilter(response_flag_filter=al.ResponseFlagFilter(flags=["UT"]))
+    return hcm.LocalReplyConfig(
+        mappers=[
+            _local_reply_mapper(
+                unreachable, 503, "the provider is unreachable: %LOCAL_REPLY_BODY%", "service_unavailable",
+                "provider_unreachable",
+            ),
+            _local_reply_mapper(
+                timed_out, 504, "the provider did not answer in time: %LOCAL_REPLY_BODY%", "timeout",
+                "provider_timeout",
+            ),
+            # Envoy enforces the body limit while buffering for ext_proc.
+            _local_reply_mapper(
+                _status_filter(413), 413, f"the request body exceeds the gateway's limit of {max_body_bytes} bytes",
+                "invalid_request_error", "request_too_large",
+            ),
+            # Envoy answers 500 when the decision server fails; aiplane never answers 500.
+            _local_reply_mapper(
+                _status_filter(500), 503, "the gateway's decision server is unavailable: %LOCAL_REPLY_BODY%",
+                "service_unavailable", "decision_server_unavailable",
+            ),
+        ]
+    )
+
+
+def _ext_proc_filter(message_timeout: float) -> hcm.HttpFilter:
+    mode = processing_mode_pb2.ProcessingMode
+    config = ext_proc_pb2.ExternalProcessor(
+        grpc_service=grpc_service_pb2.GrpcService(
+            envoy_grpc=grpc_service_pb2.GrpcService.EnvoyGrpc(cluster_name=EXTPROC_CLUSTER),
+            # The side stream lives as long as the HTTP stream: longer than any LLM stream.
+            timeout=_seconds(3600),
+        ),
+        processing_mode=mode(
+            request_header_mode=mode.SEND,
+            request_body_mode=mode.BUFFERED,
+            response_header_mode=mode.SKIP,
+            response_body_mode=mode.NONE,
+            request_trailer_mode=mode.SKIP,
+            response_trailer_mode=mode.SKIP,
+        ),
+        message_timeout=_seconds(message_timeout),
+        mutation_rules=HeaderMutationRules(allow_all_routing=wrappers_pb2.BoolValue(value=True)),
+        allow_mode_override=True,
+    )
+    return hcm.HttpFilter(name="envoy.filters.http.ext_proc", typed_config=_pack(config))
+
+
+def llm_listener(name: str, address: str, port: int, policy: Policy) -> listener_pb2.Listener:
+    manager = hcm.HttpConnectionManager(
+        stat_prefix=f"llm_{name}",
+        codec_type=hcm.HttpConnectionManager.CodecType.AUTO,
+        rds=hcm.Rds(route_config_name=LLM_ROUTES, config_source=_ADS),
+        http_filters=[
+            _ext_proc_filter(policy.gateway.extproc.message_timeout),
+            hcm.HttpFilter(name="envoy.filters.http.router", typed_config=_pack(Router())),
+        ],
+        local_reply_config=_local_reply_config(policy.gateway.max_request_body_bytes),
+    )
+    return listener_pb2.Listener(
+        name=f"llm_{name}",
+        address=address_pb2.Address(socket_address=address_pb2.SocketAddress(address=address, port_value=port)),
+        # ext_proc buffers the whole body; this is the largest body it accepts.
+        per_connection_buffer_limit_bytes=wrappers_pb2.UInt32Value(value=policy.gateway.max_request_body_bytes),
+        filter_chains=[
+            listener_components_pb2.FilterChain(
+                filters=[
+                    listener_components_pb2.Filter(
+                        name="envoy.filters.network.http_connection_manager", typed_config=_pack(manager)
+                    )
+                ]
+            )
+        ],
+    )
+
+
+# ---------------------------------------------------------------- routes
+
+
+def _provider_route(entry: ModelProvider, upstream: Upstream) -> rc.Route:
+    return rc.Route(
+        name=entry.name,
+        match=rc.RouteMatch(
+            prefix="/",
+            headers=[rc.HeaderMatcher(name=ROUTE_HEADER, string_match=StringMatcher(exact=entry.name))],
+        ),
+        route=rc.RouteAction(
+            cluster=upstream.cluster_name,
+            timeout=_seconds(entry.timeout),
+            retry_policy=rc.RetryPolicy(
+                retry_on="connect-failure,refused-stream", num_retries=wrappers_pb2.UInt32Value(value=2)
+            ),
+        ),
+        request_headers_to_remove=[ROUTE_HEADER],
+    )
+
+
+def llm_routes(providers: Sequence[ModelProvider]) -> route_pb2.RouteConfiguration:
+    no_route = orjson.dumps(
+        _openai_error("no provider route matched this request", "invalid_request_error", "no_route")
+    ).decode()
+    fallback = rc.Route(
+        name="no_route",
+        match=rc.RouteMatch(prefix="/"),
+        direct_response=rc.DirectResponseAction(status=404, body=base_pb2.DataSource(inline_string=no_route)),
+        response_headers_to_add=[
+            _header_option("content-type", "application/json"),
+            _header_option("x-aiplane-error", "no_route"),
+        ],
+    )
+    routes = [_provider_route(entry, parse_base_url(str(entry.base_url))) for entry in providers]
+    return route_pb2.RouteConfiguration(
+        name=LLM_ROUTES,
+        virtual_hosts=[rc.VirtualHost(name="llm", domains=["*"], routes=[*routes, fallback])],
+    )
+
+
+# ---------------------------------------------------------------- clusters and endpoints
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _load_assignment(name: str, addresses: Sequence[tuple[str, int]]) -> endpoint_pb2.ClusterLoadAssignment:
+    return endpoint_pb2.ClusterLoadAssignment(
+        cluster_name=name,
+        endpoints=[
+            ep.LocalityLbEndpoints(
+                lb_endpoints=[
+                    ep.LbEndpoint(
+                        endpoint=ep.Endpoint(
+                            address=address_pb2.Address(
+                                socket_address=address_pb2.SocketAddress(address=host, port_value=port)
+                            )
+                        )
+                    )
+                    for host, port in addresses
+                ]
+            )
+        ],
+    )
+
+
+def _http_options(*, http2: bool = False, alpn: bool = False) -> dict[str, any_pb2.Any]:
+    keepalive = protocol_pb2.KeepaliveSettings(interval=_seconds(30), timeout=_seconds(10))
+    h2 = protocol_pb2.Http2ProtocolOptions(connection_keepalive=keepalive)
+    if alpn:
+        options = HttpProtocolOptions(
+            auto_config=HttpProtocolOptions.AutoHttpConfig(
+                http_protocol_options=protocol_pb2.Http1ProtocolOptions(), http2_protocol_options=h2
+            )
+        )
+    elif http2:
+        options = HttpProtocolOptions(explicit_http_config=HttpProtocolOptions.ExplicitHttpConfig(http2_protocol_options=h2))
+    else:
+        options = HttpProtocolOptions(
+            explicit_http_config=HttpProtocolOptions.ExplicitHttpConfig(
+                http_protocol_options=protocol_pb2.Http1ProtocolOptions()
+            )
+        )
+    return {_HTTP_OPTIONS: _pack(options)}
+
+
+def _tls_socket(host: str, ca_bundle: str) -> base_pb2.TransportSocket:
+    context = tls_pb2.UpstreamTlsContext(
+        sni=host,
+        common_tls_context=tls_common.CommonTlsContext(
+            alpn_protocols=["h2", "http/1.1"],
+            validation_context=tls_common.CertificateValidationContext(
+                trusted_ca=base_pb2.DataSource(filename=ca_bundle),
+                match_typed_subject_alt_names=[
+                    tls_common.SubjectAltNameMatcher(
+                        san_type=tls_common.SubjectAltNameMatcher.SanType.DNS, matcher=StringMatcher(exact=host)
+                    )
+                ],
+            ),
+        ),
+    )
+    return base_pb2.TransportSocket(name="envoy.transport_sockets.tls", typed_config=_pack(context))
+
+
+def provider_cluster(upstream: Upstream, ca_bundle: str) -> cluster_pb2.Cluster:
+    cluster = cluster_pb2.Cluster(
+        name=upstream.cluster_name,
+        connect_timeout=_seconds(10),
+        circuit_breakers=_CIRCUIT_BREAKERS,
+        typed_extension_protocol_options=_http_options(alpn=upstream.tls),
+    )
+    if _is_ip(upstream.host):
+        cluster.type = cluster_pb2.Cluster.DiscoveryType.EDS
+        cluster.eds_cluster_config.eds_config.CopyFrom(_ADS)
+    else:
+        cluster.type = cluster_pb2.Cluster.DiscoveryType.LOGICAL_DNS
+        cluster.dns_lookup_family = cluster_pb2.Cluster.DnsLookupFamily.V4_PREFERRED
+        cluster.load_assignment.CopyFrom(_load_assignment(upstream.cluster_name, [(upstream.host, upstream.port)]))
+    if upstream.tls:
+        cluster.transport_socket.CopyFrom(_tls_socket(upstream.host, ca_bundle))
+    return cluster
+
+
+def extproc_cluster() -> cluster_pb2.Cluster:
+    return cluster_pb2.Cluster(
+        name=EXTPROC_CLUSTER,
+        type=cluster_pb2.Cluster.DiscoveryType.EDS,
+        eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(eds_config=_ADS),
+        connect_timeout=_seconds(1),
+        circuit_breakers=_CIRCUIT_BREAKERS,
+        typed_extension_protocol_options=_http_options(http2=True),
+    )
+
+
+# ---------------------------------------------------------------- everything
+
+
+def usable_providers(policy: Policy, env: Mapping[str, str]) -> list[ModelProvider]:
+    """Entries that can serve: a disabled one gets no route and no cluster (and no DNS lookups)."""
+    return [entry for entry, disabled in policy.provider_status(env) if disabled is None]
+
+
+def policy_resource(policy: Policy) -> any_pb2.Any:
+    """The policy as the workers receive it; secrets stay `$VAR` references."""
+    return any_pb2.Any(type_url=types.POLICY, value=policy.model_dump_json().encode())
+
+
+def build_resources(
+    policy: Policy, env: Mapping[str, str], worker_ports: Sequence[int], ca_bundle: str
+) -> dict[str, list]:
+    providers = usable_providers(policy, env)
+    upstreams = {u.cluster_name: u for u in (parse_base_url(str(p.base_url)) for p in providers)}
+    clusters = [extproc_cluster(), *(provider_cluster(u, ca_bundle) for u in upstreams.values())]
+    endpoints = [_load_assignment(EXTPROC_CLUSTER, [("127.0.0.1", port) for port in worker_ports])]
+    endpoints += [_load_assignment(u.cluster_name, [(u.host, u.port)]) for u in upstreams.values() if _is_ip(u.host)]
+    listeners = [
+        llm_listener(lst.name, lst.address, lst.port, policy)
+        for lst in policy.listeners
+        if lst.type in LLM_LISTENER_TYPES
+    ]
+    return {
+        types.CLUSTER: clusters,
+        types.ENDPOINT: endpoints,
+        types.LISTENER: listeners,
+        types.ROUTE: [llm_routes(providers)],
+        types.POLICY: [(POLICY_NAME, policy_resource(policy))],
+    }

@@ -1,0 +1,1 @@
+"""The benchmark harness: `make bench` runs `python -m bench.run`."""

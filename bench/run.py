@@ -1,0 +1,606 @@
+"""Benchmark the mock provider, Envoy alone and aiplane in one run, under wrk.
+
+Each scenario gets the same 2 KB non-streaming chat completion at each
+concurrency. The gateway's processes run on core 0; wrk and the mock share
+core 1, so the load generator does not steal the gateway's CPU. Results go to
+bench/results/<UTC timestamp>.md and bench/results/latest.md. See README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+import orjson
+
+from aiplane.envoy_binary import envoy_path
+from aiplane.mock_provider import DEFAULT_MODEL
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "bench" / "results"
+ENVOY_ONLY_TEMPLATE = REPO / "envoy" / "bench-envoy-only.yaml"
+AIPLANE_CONFIG = REPO / "bench" / "aiplane-bench.yaml"
+
+HOST = "127.0.0.1"
+CHAT_PATH = "/v1/chat/completions"
+BODY_BYTES = 2048
+CONCURRENCIES = (1, 16, 64)
+
+MOCK_PORT = 18100
+# Envoy alone stays off aiplane's ports (10000, 9901), so the two never clash.
+ENVOY_ONLY_PORT = 10001
+ENVOY_ONLY_ADMIN_PORT = 9902
+AIPLANE_PORT = 10000
+AIPLANE_ADMIN_PORT = 9900
+
+GATEWAY_CORE = "0"
+LOAD_CORE = "1"
+STARTUP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+class StartupError(RuntimeError):
+    """A process under test did not come up; the message says why."""
+
+
+def chat_body() -> bytes:
+    """An OpenAI chat request of exactly BODY_BYTES bytes."""
+
+    def request(question: str) -> bytes:
+        messages = [
+            {"role": "system", "content": "You are a concise assistant."},
+            {"role": "user", "content": question},
+        ]
+        return orjson.dumps({"model": DEFAULT_MODEL, "messages": messages})
+
+    room = BODY_BYTES - len(request(""))
+    body = request(("Summarise the benchmark results in one line. " * (room // 40 + 1))[:room])
+    assert len(body) == BODY_BYTES
+    return body
+
+
+# ---------------------------------------------------------------------------
+# Processes
+
+
+@dataclass
+class Started:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, lines: int = 3) -> str:
+        text = self.log.read_text(errors="replace").strip().splitlines()
+        return " | ".join(text[-lines:]) or "(no output)"
+
+
+class Processes:
+    """Starts pinned processes, each in its own process group, and stops them all on exit."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self._log_dir = log_dir
+        self._running: list[Started] = []
+
+    def start(self, name: str, argv: Sequence[str], core: str) -> Started:
+        log = self._log_dir / f"{name}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                ["taskset", "-c", core, *argv],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                # Its own group: Ctrl-C reaches only us, and we stop its children with it.
+                start_new_session=True,
+            )
+        started = Started(name, process, log)
+        self._running.append(started)
+        return started
+
+    def stop(self, started: Started) -> None:
+        self._running.remove(started)
+        for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, None)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(started.process.pid, sig)
+            try:
+                started.process.wait(timeout=wait_s)
+                return
+            except subprocess.TimeoutExpired:
+                print(f"  {started.name} ignored SIGTERM for {STOP_TIMEOUT_S:.0f}s: killing it")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for started in reversed(list(self._running)):
+            self.stop(started)
+
+
+def wait_until_ready(started: Started, why_not_ready: Callable[[], str | None]) -> None:
+    """Poll until `why_not_ready` returns None; fail if the process exits or time runs out."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    reason = "no answer yet"
+    while time.monotonic() < deadline:
+        if started.process.poll() is not None:
+            raise StartupError(f"{started.name} exited with code {started.process.returncode}: {started.log_tail()}")
+        not_ready = why_not_ready()
+        if not_ready is None:
+            return
+        reason = not_ready
+        time.sleep(0.1)
+    raise StartupError(f"{started.name} not ready after {STARTUP_TIMEOUT_S:.0f}s ({reason}): {started.log_tail()}")
+
+
+def ensure_ports_free(ports: Sequence[int]) -> None:
+    busy = [str(port) for port in ports if port_in_use(port)]
+    if busy:
+        raise StartupError(f"port(s) {', '.join(busy)} on {HOST} already in use (is `make run` running?)")
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((HOST, port)) == 0
+
+
+def proc_stat(pid: int) -> list[str]:
+    """Fields of /proc/<pid>/stat from the 3rd (state) on: the 2nd, the command name, may hold spaces."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def is_running(pid: int) -> bool:
+    """True unless the process is gone or a zombie waiting to be reaped."""
+    try:
+        return proc_stat(pid)[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def cpu_affinity(pid: int) -> str:
+    cores = sorted(os.sched_getaffinity(pid))
+    return ",".join(map(str, cores))
+
+
+def pin_to_core(pid: int, core: str) -> None:
+    """Move every thread of a running process to one core."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {int(core)})
+
+
+def envoy_concurrency(pid: int) -> str:
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    if b"--concurrency" in argv:
+        return f"--concurrency {argv[argv.index(b'--concurrency') + 1].decode()}"
+    return "no --concurrency: one worker thread per core"
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User plus system CPU time used so far by these processes (all their threads)."""
+    ticks = 0
+    for pid in pids:
+        fields = proc_stat(pid)
+        ticks += int(fields[11]) + int(fields[12])  # utime and stime, the 14th and 15th fields
+    return ticks / CLOCK_TICKS_PER_S
+
+
+# ---------------------------------------------------------------------------
+# HTTP probes
+
+
+def http_request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    """One request on a keep-alive connection that we close: the TIME_WAIT stays on our side,
+    so the server's port can be bound again at once (urllib's `Connection: close` makes the server close first)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        connection.request(method, path, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def chat_probe(port: int, body: bytes) -> Callable[[], str | None]:
+    """A readiness check: one chat completion through `port` must answer 200."""
+
+    def why_not_ready() -> str | None:
+        try:
+            status, answer = http_request(port, "POST", CHAT_PATH, body)
+        except OSError as error:
+            return str(error)
+        return None if status == 200 else f"HTTP {status}: {answer[:200]!r}"
+
+    return why_not_ready
+
+
+# ---------------------------------------------------------------------------
+# wrk
+
+WRK_SCRIPT = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [==[{body}]==]
+
+-- One machine-readable line; latencies in microseconds.
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BENCH_RESULT %d %d %.0f %.0f %d %d\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+WRK_RESULT = re.compile(r"^BENCH_RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests: int
+    duration_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.duration_s
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk not found: installing the Debian package `wrk` (apt-get update; apt-get install -y wrk)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", "wrk"]):
+        subprocess.run(argv, check=True, env=env, timeout=600, stdout=subprocess.DEVNULL)
+    installed = shutil.which("wrk")
+    if not installed:
+        raise SystemExit("apt-get installed wrk but it is not on PATH")
+    return installed
+
+
+class Wrk:
+    def __init__(self, binary: str, body: bytes, work_dir: Path) -> None:
+        assert b"]==]" not in body, "the body would end the Lua long string"
+        self.binary = binary
+        self.script = work_dir / "chat.lua"
+        self.script.write_text(WRK_SCRIPT.format(body=body.decode()))
+
+    def run(self, port: int, concurrency: int, duration_s: int) -> WrkResult:
+        argv = [
+            "taskset", "-c", LOAD_CORE, self.binary,
+            "-t1", f"-c{concurrency}", f"-d{duration_s}s", "--timeout", "10s", "--latency",
+            "-s", str(self.script), f"http://{HOST}:{port}{CHAT_PATH}",
+        ]  # fmt: skip
+        completed = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=duration_s + 30)
+        match = WRK_RESULT.search(completed.stdout)
+        if completed.returncode != 0 or not match:
+            raise RuntimeError(f"wrk failed (exit {completed.returncode}): {completed.stdout}{completed.stderr}")
+        requests, duration_us, p50_us, p99_us, non_2xx, socket_errors = map(int, match.groups())
+        return WrkResult(requests, duration_us / 1e6, p50_us / 1000, p99_us / 1000, non_2xx, socket_errors)
+
+
+# ---------------------------------------------------------------------------
+# Scenarios
+
+
+@dataclass(frozen=True)
+class Point:
+    concurrency: int
+    wrk: WrkResult
+    # CPU µs per request of each process group we watch, e.g. {"ext_proc": 85.0}.
+    cpu_us_per_request: dict[str, float]
+
+
+@dataclass
+class Scenario:
+    name: str
+    points: list[Point] = field(default_factory=list)
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A running system to load: its port, and the processes whose CPU we account."""
+
+    port: int
+    watched_pids: dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    duration_s: int
+    warmup_s: int
+
+
+def measure(scenario: Scenario, target: Target, wrk: Wrk, settings: Settings) -> None:
+    print(f"{scenario.name}: warming up for {settings.warmup_s}s")
+    wrk.run(target.port, max(CONCURRENCIES), settings.warmup_s)
+    for concurrency in CONCURRENCIES:
+        before = {name: cpu_seconds(pids) for name, pids in target.watched_pids.items()}
+        result = wrk.run(target.port, concurrency, settings.duration_s)
+        after = {name: cpu_seconds(pids) for name, pids in target.watched_pids.items()}
+        per_request = {name: (after[name] - before[name]) * 1e6 / max(result.requests, 1) for name in before}
+        scenario.points.append(Point(concurrency, result, per_request))
+        print(
+            f"  c={concurrency:<3} {result.requests_per_s:9.0f} req/s  p50 {result.p50_ms:7.3f} ms"
+            f"  p99 {result.p99_ms:7.3f} ms  errors {result.non_2xx + result.socket_errors}"
+        )
+
+
+def start_mock(processes: Processes, body: bytes) -> Started:
+    ensure_ports_free([MOCK_PORT])
+    code = f"from aiplane.mock_provider import run_mock_provider; run_mock_provider({HOST!r}, {MOCK_PORT})"
+    mock = processes.start("mock", [sys.executable, "-c", code], LOAD_CORE)
+    wait_until_ready(mock, chat_probe(MOCK_PORT, body))
+    return mock
+
+
+def start_envoy_only(processes: Processes, body: bytes, work_dir: Path) -> Started:
+    ensure_ports_free([ENVOY_ONLY_PORT, ENVOY_ONLY_ADMIN_PORT])
+    config = work_dir / "envoy-only.yaml"
+    config.write_text(
+        string.Template(ENVOY_ONLY_TEMPLATE.read_text()).substitute(
+            listen_port=ENVOY_ONLY_PORT, admin_port=ENVOY_ONLY_ADMIN_PORT, mock_port=MOCK_PORT
+        )
+    )
+    argv = [str(envoy_path()), "-c", str(config), "--concurrency", "1", "--disable-hot-restart", "--log-level", "warn"]
+    envoy = processes.start("envoy-only", argv, GATEWAY_CORE)
+    wait_until_ready(envoy, chat_probe(ENVOY_ONLY_PORT, body))
+    return envoy
+
+
+@dataclass(frozen=True)
+class AiplaneStatus:
+    """The pids `GET /status` on aiplane's admin API reports."""
+
+    workers: list[int]
+    envoy: int
+    mock: int | None
+
+    @classmethod
+    def fetch(cls) -> AiplaneStatus:
+        try:
+            code, answer = http_request(AIPLANE_ADMIN_PORT, "GET", "/status")
+        except OSError as error:
+            raise StartupError(f"GET /status failed: {error}") from error
+        if code != 200:
+            raise StartupError(f"GET /status answered HTTP {code}: {answer[:200]!r}")
+        try:
+            status = orjson.loads(answer)
+            mock = status.get("mock_provider")
+            parsed = cls(
+                workers=[int(worker["pid"]) for worker in status["workers"]],
+                envoy=int(status["envoy"]["pid"]),
+                mock=int(mock["pid"]) if mock else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise StartupError(f"GET /status did not give the workers' and Envoy's pids: {error!r}") from error
+        if not parsed.workers:
+            raise StartupError("GET /status lists no ext_proc workers")
+        return parsed
+
+    def pids(self) -> list[int]:
+        return [*self.workers, self.envoy, *([self.mock] if self.mock else [])]
+
+
+def start_aiplane(processes: Processes, body: bytes) -> tuple[Started, AiplaneStatus]:
+    """Start `aiplane up` on the gateway core; StartupError says why it could not be benchmarked."""
+    aiplane = Path(sys.executable).with_name("aiplane")
+    if not aiplane.exists():
+        raise StartupError(f"{aiplane} not found (run `make install`)")
+    # `aiplane up` checks its own ports and says which one is taken.
+    started = processes.start("aiplane", [str(aiplane), "up", "-c", str(AIPLANE_CONFIG)], GATEWAY_CORE)
+    announced = f"http://{HOST}:{AIPLANE_PORT}"
+    wait_until_ready(
+        started, lambda: None if announced in started.log.read_text(errors="replace") else f"no {announced} line"
+    )
+    wait_until_ready(started, chat_probe(AIPLANE_PORT, body))
+    status = AiplaneStatus.fetch()
+    if status.mock is not None:
+        # aiplane up started the mock on the gateway core, where it would steal the gateway's CPU.
+        pin_to_core(status.mock, LOAD_CORE)
+    return started, status
+
+
+def describe_aiplane_pinning(aiplane: Started, status: AiplaneStatus) -> str:
+    mock = f"; its mock provider moved to core {cpu_affinity(status.mock)}" if status.mock else ""
+    return (
+        f"aiplane up and its children on core {cpu_affinity(aiplane.process.pid)}"
+        f" (Envoy on {cpu_affinity(status.envoy)} with {envoy_concurrency(status.envoy)},"
+        f" {len(status.workers)} ext_proc worker(s) on {', '.join(cpu_affinity(pid) for pid in status.workers)}){mock}"
+    )
+
+
+def stop_aiplane(processes: Processes, started: Started, status: AiplaneStatus) -> None:
+    processes.stop(started)
+    # aiplane up must stop its own children; say so, and clean up, if one outlived it.
+    for pid in status.pids():
+        if is_running(pid):
+            print(f"  warning: pid {pid} outlived `aiplane up`: killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+def format_ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def format_us(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def results_table(scenarios: Sequence[Scenario]) -> str:
+    envoy_only = {point.concurrency: point.wrk for s in scenarios if s.name == "envoy-only" for point in s.points}
+    rows = [
+        (
+            "| Scenario | Concurrency | Requests/s | p50 ms | p99 ms | Added p50 ms | Added p99 ms "
+            "| ext_proc CPU µs/req | Envoy CPU µs/req | Errors |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for scenario in scenarios:
+        if scenario.skipped:
+            rows.append(f"| {scenario.name} | — | skipped (see below) | | | | | | | |")
+        for point in scenario.points:
+            wrk = point.wrk
+            baseline = envoy_only.get(point.concurrency) if scenario.name == "aiplane" else None
+            added_p50, added_p99 = (
+                (wrk.p50_ms - baseline.p50_ms, wrk.p99_ms - baseline.p99_ms) if baseline else (None, None)
+            )
+            rows.append(
+                f"| {scenario.name} | {point.concurrency} | {wrk.requests_per_s:.0f} "
+                f"| {format_ms(wrk.p50_ms)} | {format_ms(wrk.p99_ms)} "
+                f"| {format_ms(added_p50)} | {format_ms(added_p99)} "
+                f"| {format_us(point.cpu_us_per_request.get('ext_proc'))} "
+                f"| {format_us(point.cpu_us_per_request.get('envoy'))} "
+                f"| {wrk.non_2xx + wrk.socket_errors} |"
+            )
+    return "\n".join(rows)
+
+
+def command_output(argv: Sequence[str]) -> str:
+    """First line a version-printing command writes (`wrk -v` exits 1 after printing it)."""
+    completed = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=10)
+    return (completed.stdout or completed.stderr).strip().split("\n")[0]
+
+
+def machine_description(load_before: float) -> str:
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    # Other work on the machine skews every number: the load average before the run shows it.
+    return f"{os.cpu_count()} cores, {cpu_model}, Linux {platform.release()}; load average {load_before:.2f} before the run"
+
+
+def write_report(
+    scenarios: Sequence[Scenario], pinning: Sequence[str], settings: Settings, started_at: datetime, load_before: float
+) -> Path:
+    wrk_version = command_output(["wrk", "-v"]).split(" Copyright")[0]
+    envoy_version = command_output([str(envoy_path()), "--version"]).split("version: ", 1)[-1]
+    report = (
+        "\n".join(
+            [
+                f"# aiplane benchmark, {started_at:%Y-%m-%d %H:%M:%S} UTC",
+                "",
+                f"- Request: `POST {CHAT_PATH}`, {BODY_BYTES}-byte OpenAI chat body, model `{DEFAULT_MODEL}`, non-streaming.",
+                (
+                    f"- Load: {wrk_version}, 1 thread, {settings.duration_s}s per point"
+                    f" after a {settings.warmup_s}s warm-up per scenario; latencies are wrk's percentiles."
+                ),
+                f"- Machine: {machine_description(load_before)}.",
+                f"- Envoy: {envoy_version}.",
+                "- Pinning (read back with sched_getaffinity): " + "; ".join(pinning) + ".",
+                (
+                    "- Added latency is aiplane minus Envoy alone at the same concurrency. CPU µs/req is the utime+stime"
+                    " the processes used during the point, from /proc/<pid>/stat, over the requests wrk counted."
+                ),
+                "",
+                results_table(scenarios),
+                "",
+                *(f"- {scenario.name} skipped: {scenario.skipped}" for scenario in scenarios if scenario.skipped),
+            ]
+        ).rstrip("\n")
+        + "\n"
+    )
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    dated = RESULTS_DIR / f"{started_at:%Y%m%dT%H%M%SZ}.md"
+    for path in (dated, RESULTS_DIR / "latest.md"):
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(report)
+        temporary.replace(path)
+    print()
+    print(report)
+    return dated
+
+
+# ---------------------------------------------------------------------------
+# Main
+
+
+def run(settings: Settings) -> Path:
+    started_at = datetime.now(UTC)
+    load_before = os.getloadavg()[0]
+    wrk_binary = ensure_wrk()
+    body = chat_body()
+    scenarios = [Scenario("mock"), Scenario("envoy-only"), Scenario("aiplane")]
+    mock_scenario, envoy_scenario, aiplane_scenario = scenarios
+    pinning = [f"wrk on core {LOAD_CORE}"]
+    with tempfile.TemporaryDirectory(prefix="aiplane-bench-") as tmp, Processes(Path(tmp)) as processes:
+        work_dir = Path(tmp)
+        wrk = Wrk(wrk_binary, body, work_dir)
+
+        mock = start_mock(processes, body)
+        pinning.append(f"mock on core {cpu_affinity(mock.process.pid)}")
+        measure(mock_scenario, Target(MOCK_PORT, {}), wrk, settings)
+
+        envoy = start_envoy_only(processes, body, work_dir)
+        pinning.append(f"Envoy alone (--concurrency 1) on core {cpu_affinity(envoy.process.pid)}")
+        measure(envoy_scenario, Target(ENVOY_ONLY_PORT, {"envoy": [envoy.process.pid]}), wrk, settings)
+        processes.stop(envoy)
+
+        # aiplane up runs a mock provider of its own on MOCK_PORT, as it does for any provider pointing there.
+        processes.stop(mock)
+        try:
+            aiplane, status = start_aiplane(processes, body)
+        except StartupError as error:
+            aiplane_scenario.skipped = str(error)
+            print(f"aiplane: skipped: {error}")
+        else:
+            pinning.append(describe_aiplane_pinning(aiplane, status))
+            try:
+                target = Target(AIPLANE_PORT, {"ext_proc": status.workers, "envoy": [status.envoy]})
+                measure(aiplane_scenario, target, wrk, settings)
+            finally:
+                stop_aiplane(processes, aiplane, status)
+    return write_report(scenarios, pinning, settings, started_at, load_before)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description="Benchmark the mock, Envoy alone and aiplane."
+    )
+    parser.add_argument("--duration", type=int, default=8, help="seconds of load per point (default 8)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario (default 2)")
+    args = parser.parse_args(argv)
+    # SIGINT and SIGTERM unwind as KeyboardInterrupt, so every started process is stopped
+    # (SIGINT explicitly: a background job starts with it ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    try:
+        path = run(Settings(duration_s=args.duration, warmup_s=args.warmup))
+    except StartupError as error:
+        raise SystemExit(f"benchmark failed: {error}") from None
+    except KeyboardInterrupt:
+        raise SystemExit("benchmark interrupted; every process it started was stopped") from None
+    print(f"\nwrote {path} and {path.with_name('latest.md')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Model resolution and the decision server's answers, without Envoy."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
+from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeaders
+
+from aiplane.extproc import decisions
+from aiplane.extproc.routing import RoutingTable
+from aiplane.policy import parse_policy
+
+POLICY = """
+version: v0.2.0
+model_providers:
+  - name: mock
+    model: mock/mock-gpt
+    base_url: http://127.0.0.1:18100/v1
+    provider_interface: openai
+    access_key: $MOCK_KEY
+    default: true
+  - model: openai/gpt-4o
+    access_key: $OPENAI_API_KEY
+  - model: openai/*
+    access_key: $OPENAI_API_KEY
+  - model: groq/*
+    access_key: $GROQ_API_KEY
+  - name: local
+    model: ollama/llama3
+    base_url: http://127.0.0.1:11434
+    passthrough_auth: true
+model_aliases:
+  fast: {target: mock/mock-gpt}
+  smart: {target: openai/gpt-4o-mini}
+"""
+
+
+def table(**env: str) -> RoutingTable:
+    env = {"MOCK_KEY": "mk", **env}
+    return RoutingTable(parse_policy(POLICY, env=env), env=env)
+
+
+def resolved(t: RoutingTable, model: str) -> tuple[str, str] | None:
+    r = t.resolve(model)
+    return None if r is None else (r.route.provider, r.upstream_model)
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        ("mock/mock-gpt", ("mock", "mock-gpt")),  # provider/name
+        ("mock-gpt", ("mock", "mock-gpt")),  # bare name
+        ("fast", ("mock", "mock-gpt")),  # alias
+        ("openai/gpt-4o", ("openai/gpt-4o", "gpt-4o")),  # exact entry beats the wildcard
+        ("openai/o3-mini", ("openai/*", "o3-mini")),  # wildcard
+        ("smart", ("openai/*", "gpt-4o-mini")),  # alias to a wildcard-offered model
+        ("default", ("mock", "mock-gpt")),  # Plano clients ask for the default this way
+        ("", ("mock", "mock-gpt")),
+        ("llama3", ("local", "llama3")),
+        ("no-such-model", None),
+        ("nosuchprovider/x", None),
+        ("openai/", None),
+    ],
+)
+def test_model_resolution(requested, expected):
+    assert resolved(table(OPENAI_API_KEY="ok", GROQ_API_KEY="gk"), requested) == expected
+
+
+def test_a_bare_name_goes_to_the_only_enabled_wildcard_provider():
+    assert resolved(table(OPENAI_API_KEY="ok"), "gpt-5") == ("openai/*", "gpt-5")
+    assert resolved(table(OPENAI_API_KEY="ok", GROQ_API_KEY="gk"), "gpt-5") is None  # ambiguous
+
+
+def test_a_provider_without_its_key_resolves_but_is_disabled():
+    r = table().resolve("openai/gpt-4o")
+    assert r is not None and "OPENAI_API_KEY" in r.route.disabled
+
+
+def test_models_list_has_enabled_models_and_usable_aliases():
+    ids = [m["id"] for m in orjson.loads(table().models_body)["data"]]
+    assert ids == ["mock/mock-gpt", "ollama/llama3", "fast"]
+
+
+def headers(method: str, path: str, end_of_stream: bool = False, **extra: str) -> HttpHeaders:
+    pairs = {":method": method, ":path": path, **{k.replace("_", "-"): v for k, v in extra.items()}}
+    return HttpHeaders(
+        headers=HeaderMap(headers=[HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs.items()]),
+        end_of_stream=end_of_stream,
+    )
+
+
+def mutation_of(response) -> dict[str, str]:
+    common = response.request_body.response
+    return {h.header.key: h.header.raw_value.decode() for h in common.header_mutation.set_headers}
+
+
+def test_request_headers_wait_for_the_body_of_a_chat_completion():
+    decision = decisions.on_request_headers(table(), headers("POST", "/v1/chat/completions?x=1"))
+    assert decision.awaits_body and decision.response == decisions.CONTINUE_HEADERS
+
+
+@pytest.mark.parametrize(
+    ("request_headers", "status", "code"),
+    [
+        (headers("POST", "/v1/chat/completions", end_of_stream=True), 400, "invalid_json"),
+        (headers("GET", "/v1/chat/completions"), 404, "unsupported_route"),
+        (headers("POST", "/v2/anything"), 404, "unsupported_route"),
+    ],
+)
+def test_request_headers_reject_what_needs_no_body(request_headers, status, code):
+    response = decisions.on_request_headers(table(), request_headers).response
+    immediate = response.immediate_response
+    assert immediate.status.code == status
+    assert orjson.loads(immediate.body)["error"]["code"] == code
+
+
+def test_models_is_answered_from_the_policy():
+    immediate = decisions.on_request_headers(table(), headers("GET", "/v1/models")).response.immediate_response
+    assert immediate.status.code == 200 and orjson.loads(immediate.body)["object"] == "list"
+
+
+def test_no_policy_yet_is_a_503():
+    immediate = decisions.on_request_headers(None, headers("GET", "/v1/models")).response.immediate_response
+    assert immediate.status.code == 503
+
+
+def test_the_body_is_rewritten_for_the_provider_with_credentials_and_route():
+    body = orjson.dumps({"model": "fast", "messages": [{"role": "user", "content": "hi"}]})
+    response = decisions.on_request_body(table(), HttpBody(body=body, end_of_stream=True))
+    common = response.request_body.response
+    assert common.clear_route_cache
+    new_body = common.body_mutation.body
+    assert orjson.loads(new_body)["model"] == "mock-gpt"
+    set_headers = mutation_of(response)
+    assert set_headers[":path"] == "/v1/chat/completions"
+    assert set_headers[":authority"] == "127.0.0.1:18100"
+    assert set_headers["x-aiplane-route"] == "mock"
+    assert set_headers["authorization"] == "Bearer mk"
+    assert set_headers["content-length"] == str(len(new_body))
+
+
+def test_an_unchanged_model_leaves_the_body_alone():
+    body = orjson.dumps({"model": "mock-gpt", "messages": []})
+    response = decisions.on_request_body(table(), HttpBody(body=body, end_of_stream=True))
+    assert not response.request_body.response.HasField("body_mutation")
+    assert "content-length" not in mutation_of(response)
+
+
+def test_passthrough_keeps_the_clients_authorization_and_others_drop_it_without_a_key():
+    local = decisions.on_request_body(table(), HttpBody(body=b'{"model": "llama3"}', end_of_stream=True))
+    common = local.request_body.response
+    assert "authorization" not in mutation_of(local)
+    assert "authorization" not in common.header_mutation.remove_headers
+    assert mutation_of(local)[":path"] == "/v1/chat/completions"  # base_url without a path gets /v1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{", 400, "invalid_json"),
+        (b'"a string"', 400, "invalid_json"),
+        (b'{"messages": []}', 400, "missing_model"),
+        (b'{"model": "nope"}', 404, "model_not_found"),
+        (b'{"model": "groq/llama"}', 503, "provider_disabled"),
+    ],
+)
+def test_bad_bodies_get_openai_errors(body, status, code):
+    response = decisions.on_request_body(table(), HttpBody(body=body, end_of_stream=True))
+    immediate = response.immediate_response
+    assert immediate.status.code == status
+    assert orjson.loads(immediate.body)["error"]["code"] == code
+    assert {h.header.key: h.header.raw_value for h in immediate.headers.set_headers}["x-aiplane-error"] == code.encode()
