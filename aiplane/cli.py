@@ -73,6 +73,8 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    # The supervisor forks children while gRPC threads run; no child uses the parent's gRPC.
+    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
     import uvloop  # noqa: PLC0415
 
     from aiplane import logs  # noqa: PLC0415

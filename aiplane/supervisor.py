@@ -90,6 +90,8 @@ def ports_in_use(layout: Layout) -> list[str]:
     for address, port, owner in layout.owned_ports():
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # As Envoy and aiohttp bind: a TIME_WAIT leftover from an earlier run is not "in use".
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((address, port))
             except OSError as exc:
@@ -303,12 +305,14 @@ class Supervisor:
         return self.cache.acked_count(EXTPROC_GROUP) >= len(self.workers)
 
     def _announce(self) -> None:
-        name, address, port = self.layout.listeners[0]
+        _, address, port = self.layout.listeners[0]
         base = f"http://{_reachable(address)}:{port}"
+        default = self.policy.default_provider
+        model = default.model_name if default and not default.is_wildcard else "MODEL"
         print(
             f"aiplane is ready: send OpenAI requests to {base}/v1\n"
             f"  curl {base}/v1/chat/completions -H 'content-type: application/json' "
-            f"""-d '{{"model": "mock-gpt", "messages": [{{"role": "user", "content": "Hello"}}]}}'\n"""
+            f"""-d '{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello"}}]}}'\n"""
             f"  status: http://%s:%d/status   envoy admin: http://%s:%d/\n"
             % (*self.layout.admin, *self.layout.envoy_admin),
             flush=True,
