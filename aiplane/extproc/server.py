@@ -33,7 +33,10 @@ class DecisionServer(ext_proc_grpc.ExternalProcessorServicer):
             phase = request.WhichOneof("request")
             if phase == "request_headers":
                 table = self.table
-                yield decisions.on_request_headers(table, request.request_headers).response
+                decision = decisions.on_request_headers(table, request.request_headers)
+                yield decision.response
+                if not decision.awaits_body:
+                    return  # answered: Envoy ignores anything more on this stream
             elif phase == "request_body" and table is not None:
                 yield decisions.on_request_body(table, request.request_body)
             else:
