@@ -50,6 +50,11 @@ model_providers:
     base_url: http://127.0.0.1:{ports.dead}/v1
     provider_interface: openai
     access_key: dead-key
+  - name: secure
+    model: secure/tls-gpt
+    base_url: https://127.0.0.1:{ports.dead}/v1
+    provider_interface: openai
+    access_key: secure-key
   - model: openai/*
     access_key: $AIPLANE_E2E_UNSET_KEY
 model_aliases:
@@ -165,9 +170,10 @@ def test_a_provider_without_its_key_is_refused_with_the_reason(client):
     assert "AIPLANE_E2E_UNSET_KEY" in caught.value.message
 
 
-def test_an_unreachable_provider_is_a_503_in_openai_shape(client):
+@pytest.mark.parametrize("model", ["dead/dead-gpt", "secure/tls-gpt"])
+def test_an_unreachable_provider_is_a_503_in_openai_shape(client, model):
     with pytest.raises(openai.InternalServerError) as caught:
-        chat(client, "dead/dead-gpt")
+        chat(client, model)
     assert caught.value.status_code == 503
     assert caught.value.code == "provider_unreachable"
     assert caught.value.response.headers["x-aiplane-error"] == "provider_unreachable"
@@ -197,6 +203,11 @@ def test_bad_requests_get_an_openai_error(gateway, body, status, code):
     assert response.headers["x-aiplane-error"] == code
     error = response.json()["error"]
     assert error["code"] == code and error["type"] == "invalid_request_error" and error["message"]
+
+
+def test_a_body_under_the_limit_is_served(gateway):
+    body = b'{"model": "mock-gpt", "messages": [{"role": "user", "content": "' + b"x" * (BODY_LIMIT - 1024) + b'"}]}'
+    assert post(gateway, body).status_code == 200
 
 
 def test_a_body_over_the_limit_is_a_413_whether_sized_or_chunked(gateway):
@@ -237,5 +248,7 @@ def test_config_is_active_in_envoy_not_warming(gateway):
     assert [d["name"] for d in dynamic] == ["llm_llm"]
     assert all("active_state" in d and "warming_state" not in d for d in dynamic)
     clusters = next(c for c in dump["configs"] if c["@type"].endswith("ClustersConfigDump"))
-    active = {c["cluster"]["name"] for c in clusters["dynamic_active_clusters"]}
+    active = {c["cluster"]["name"]: c["cluster"] for c in clusters["dynamic_active_clusters"]}
     assert "aiplane_extproc" in active and "dynamic_warming_clusters" not in clusters
+    tls = active[f"llm|https|127.0.0.1|{gateway.ports.dead}"]["transport_socket"]["typed_config"]
+    assert tls["sni"] == "127.0.0.1"

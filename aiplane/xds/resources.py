@@ -299,7 +299,7 @@ def _http_options(*, http2: bool = False, alpn: bool = False) -> dict[str, any_p
 def _tls_socket(host: str, ca_bundle: str) -> base_pb2.TransportSocket:
     context = tls_pb2.UpstreamTlsContext(
         sni=host,
-        common_tls_context=tls_common.CommonTlsContext(
+        common_tls_context=tls_pb2.CommonTlsContext(
             alpn_protocols=["h2", "http/1.1"],
             validation_context=tls_common.CertificateValidationContext(
                 trusted_ca=base_pb2.DataSource(filename=ca_bundle),
