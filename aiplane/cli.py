@@ -42,7 +42,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    from aiplane.supervisor import GATEWAY_GROUP  # noqa: PLC0415
     from aiplane.xds.bootstrap import render_bootstrap  # noqa: PLC0415
 
     policy = _load(_config_path(args.config))

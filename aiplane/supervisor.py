@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import ctypes
 import json
-import os
 import signal
 import socket
 import sys
@@ -26,6 +25,7 @@ import structlog
 
 from aiplane.envoy_binary import envoy_path
 from aiplane.policy import Policy
+from aiplane.upstreams import parse_base_url
 from aiplane.xds.bootstrap import render_bootstrap
 from aiplane.xds.ca_bundle import system_ca_bundle
 from aiplane.xds.cache import SnapshotCache
@@ -33,7 +33,6 @@ from aiplane.xds.resources import LLM_LISTENER_TYPES, build_resources, usable_pr
 from aiplane.xds.server import start_xds_server
 from aiplane.xds.snapshot import Snapshot
 from aiplane.xds.status import StreamStatus
-from aiplane.upstreams import parse_base_url
 
 log = structlog.get_logger()
 
@@ -79,7 +78,11 @@ def plan_layout(policy: Policy, env: Mapping[str, str]) -> Layout:
         admin=(gateway.admin.address, gateway.admin.port),
         envoy_admin=(gateway.envoy_admin.address, gateway.envoy_admin.port),
         worker_ports=tuple(gateway.extproc.ports()),
-        listeners=tuple((l.name, l.address, l.port) for l in policy.listeners if l.type in LLM_LISTENER_TYPES),
+        listeners=tuple(
+            (listener.name, listener.address, listener.port)
+            for listener in policy.listeners
+            if listener.type in LLM_LISTENER_TYPES
+        ),
         mock_port=mock_port if points_at_mock else None,
     )
 
@@ -127,7 +130,7 @@ class Child:
             proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), grace)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
@@ -208,11 +211,25 @@ class Supervisor:
         python = sys.executable
         xds = f"{self.layout.xds[0]}:{self.layout.xds[1]}"
         if self.layout.mock_port is not None:
-            self.mock = Child("mock-provider", [python, "-m", "aiplane", "mock-provider", "--port", str(self.layout.mock_port)], restart=True)
+            self.mock = Child(
+                "mock-provider",
+                [python, "-m", "aiplane", "mock-provider", "--port", str(self.layout.mock_port)],
+                restart=True,
+            )
         self.workers = [
             Child(
                 f"extproc-{i}",
-                [python, "-m", "aiplane.extproc.worker", "--port", str(port), "--xds", xds, "--node-id", f"extproc-{i}"],
+                [
+                    python,
+                    "-m",
+                    "aiplane.extproc.worker",
+                    "--port",
+                    str(port),
+                    "--xds",
+                    xds,
+                    "--node-id",
+                    f"extproc-{i}",
+                ],
                 restart=True,
             )
             for i, port in enumerate(self.layout.worker_ports)
@@ -274,7 +291,8 @@ class Supervisor:
 
     async def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT_S
-        admin = "http://%s:%d/ready" % self.layout.envoy_admin
+        envoy_admin_host, envoy_admin_port = self.layout.envoy_admin
+        admin = f"http://{envoy_admin_host}:{envoy_admin_port}/ready"
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
             while time.monotonic() < deadline:
                 if self._stop.is_set():
@@ -290,7 +308,7 @@ class Supervisor:
         try:
             async with session.get(url) as response:
                 return response.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return False
 
     def _listeners_accept(self) -> bool:
@@ -322,7 +340,9 @@ class Supervisor:
         return {
             "config": str(self.config_path),
             "listeners": [{"name": n, "address": a, "port": p} for n, a, p in self.layout.listeners],
-            "workers": [{**c.status(), "port": port} for c, port in zip(self.workers, self.layout.worker_ports)],
+            "workers": [
+                {**c.status(), "port": port} for c, port in zip(self.workers, self.layout.worker_ports, strict=True)
+            ],
             "envoy": self.envoy.status() if self.envoy else None,
             "mock_provider": self.mock.status() if self.mock else None,
             "not_yet_enforced": list(self.policy.not_yet_enforced()),

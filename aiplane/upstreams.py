@@ -7,6 +7,7 @@ path rules here means the two can never disagree on a cluster name.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -27,6 +28,10 @@ class Upstream:
     @property
     def tls(self) -> bool:
         return self.scheme == "https"
+
+    @property
+    def is_ip(self) -> bool:
+        return is_ip_literal(self.host)
 
     @property
     def authority(self) -> str:
@@ -50,6 +55,14 @@ class Upstream:
         return f"{self.path_prefix}{versioned_path}"
 
 
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_base_url(base_url: str) -> Upstream:
     """Parse a provider base URL; raises ValueError with a reason a user can act on."""
     parts = urlsplit(base_url)
@@ -65,6 +78,7 @@ def parse_base_url(base_url: str) -> Upstream:
     except ValueError as exc:
         raise ValueError(f"base_url {base_url!r} has an invalid port") from exc
     return Upstream(scheme, parts.hostname.lower(), port, parts.path.rstrip("/"))
+
 
 # The header the decision server sets and the provider routes match on; the
 # route strips it before the request leaves Envoy.

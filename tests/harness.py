@@ -21,7 +21,7 @@ def free_ports(count: int, consecutive: bool = False) -> list[int]:
     """Ports nothing listens on now (the kernel's choice; or a free consecutive run)."""
     if consecutive:
         for base in range(20000 + os.getpid() % 20000, 60000, 97):
-            if all(_is_free(base + i) for i in range(count)):
+            if all(is_free(base + i) for i in range(count)):
                 return [base + i for i in range(count)]
         raise RuntimeError("no consecutive free ports")
     socks = [socket.socket() for _ in range(count)]
@@ -34,8 +34,10 @@ def free_ports(count: int, consecutive: bool = False) -> list[int]:
             s.close()
 
 
-def _is_free(port: int) -> bool:
+def is_free(port: int) -> bool:
+    """Nothing listens on the port (a TIME_WAIT leftover does not count: servers bind past it)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

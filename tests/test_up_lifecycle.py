@@ -10,7 +10,7 @@ import time
 
 import httpx
 import pytest
-from harness import AIPLANE, Ports, _is_free, pid_alive, start_gateway
+from harness import AIPLANE, Ports, is_free, pid_alive, start_gateway
 
 pytestmark = pytest.mark.envoy
 
@@ -69,7 +69,7 @@ def test_up_serves_restarts_a_dead_worker_and_stops_without_orphans(tmp_path):
     assert code == 0
     assert wait_for(lambda: not any(pid_alive(pid) for pid in pids), timeout=5)
     for port in (ports.listener, ports.admin, ports.envoy_admin, ports.xds, ports.mock, ports.worker_base):
-        assert _is_free(port), port
+        assert is_free(port), port
 
 
 def test_up_refuses_a_port_in_use_naming_it(tmp_path):

@@ -32,6 +32,11 @@ def decode_policy(response: DiscoveryResponse) -> Policy:
     raise ValueError(f"the response for {POLICY} holds no policy")
 
 
+async def _drain(queue: asyncio.Queue[DiscoveryRequest]) -> AsyncIterator[DiscoveryRequest]:
+    while True:
+        yield await queue.get()
+
+
 async def follow_policy(
     xds_target: str, node_id: str, apply: Callable[[Policy], None], *, node_cluster: str = "aiplane-extproc"
 ) -> None:
@@ -40,11 +45,6 @@ async def follow_policy(
     backoff = 0.1
     while True:
         requests: asyncio.Queue[DiscoveryRequest] = asyncio.Queue()
-
-        async def outgoing() -> AsyncIterator[DiscoveryRequest]:
-            while True:
-                yield await requests.get()
-
         requests.put_nowait(
             DiscoveryRequest(
                 node=Node(id=node_id, cluster=node_cluster),
@@ -54,7 +54,9 @@ async def follow_policy(
         )
         try:
             async with grpc.aio.insecure_channel(xds_target) as channel:
-                stream = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel).StreamAggregatedResources(outgoing())
+                stream = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel).StreamAggregatedResources(
+                    _drain(requests)
+                )
                 async for response in stream:
                     backoff = 0.1
                     ack = DiscoveryRequest(type_url=POLICY, response_nonce=response.nonce)
@@ -69,6 +71,8 @@ async def follow_policy(
                     ack.version_info = version
                     requests.put_nowait(ack)
         except grpc.aio.AioRpcError as exc:
-            log.warning("control plane unreachable; retrying", target=xds_target, code=exc.code().name, retry_in=backoff)
+            log.warning(
+                "control plane unreachable; retrying", target=xds_target, code=exc.code().name, retry_in=backoff
+            )
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, 5.0)

@@ -44,9 +44,7 @@ def json_reply(status: int, body: bytes, extra_headers: tuple[tuple[str, str], .
 
 
 def error_reply(status: int, code: str, message: str, param: str | None = None) -> ProcessingResponse:
-    body = orjson.dumps(
-        {"error": {"message": message, "type": _ERROR_TYPES[status], "param": param, "code": code}}
-    )
+    body = orjson.dumps({"error": {"message": message, "type": _ERROR_TYPES[status], "param": param, "code": code}})
     return json_reply(status, body, ((ERROR_HEADER, code),))
 
 

@@ -15,7 +15,6 @@ Resolution order for a requested `model`:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,7 +27,6 @@ from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
 CHAT_COMPLETIONS = "/v1/chat/completions"
 _DEFAULT_NAMES = frozenset({"", "default", "none"})
-_ENV_REF = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 
 OVERWRITE = HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD
 
@@ -53,14 +51,6 @@ class Resolution:
     upstream_model: str
 
 
-def resolve_secret(raw: str | None, env: Mapping[str, str]) -> str | None:
-    """`$VAR` / `${VAR}` read from the environment; anything else is a literal key."""
-    if not raw:
-        return None
-    ref = _ENV_REF.match(raw)
-    return env.get(ref.group(1)) if ref else raw
-
-
 def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str, str]) -> Route:
     upstream = parse_base_url(str(entry.base_url))
     set_headers = [
@@ -70,7 +60,7 @@ def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str,
         *(header(k, v) for k, v in entry.headers.items()),
     ]
     remove_headers: list[str] = []
-    key = None if disabled else resolve_secret(entry.access_key, env)
+    key = None if disabled else entry.resolved_access_key(env)
     if not entry.passthrough_auth:
         if key:
             set_headers.append(header("authorization", f"Bearer {key}"))
@@ -109,8 +99,10 @@ class RoutingTable:
         enabled_wildcards = [r for r in self._wildcards.values() if not r.disabled]
         self._sole_wildcard = enabled_wildcards[0] if len(enabled_wildcards) == 1 else None
         self._aliases = {alias: spec.target for alias, spec in policy.model_aliases.items()}
-        usable = (self._resolve_name(alias) for alias in self._aliases)
-        listed += [(alias, "aiplane") for alias, r in zip(self._aliases, usable) if r and not r.route.disabled]
+        for alias in self._aliases:
+            resolution = self._resolve_name(alias)
+            if resolution and not resolution.route.disabled:
+                listed.append((alias, "aiplane"))
         self.models_body: bytes = orjson.dumps(
             {
                 "object": "list",

@@ -39,7 +39,7 @@ def _unique_names(policy: Policy) -> Iterator[Finding]:
         ((p.name, ("model_providers", i, "name")) for i, p in enumerate(policy.model_providers)),
     )
     yield from _duplicates(
-        "listener name", ((l.name, ("listeners", i, "name")) for i, l in enumerate(policy.listeners))
+        "listener name", ((lst.name, ("listeners", i, "name")) for i, lst in enumerate(policy.listeners))
     )
     # Plano gives agents and filters one id space: a listener's filters may name either.
     yield from _duplicates(

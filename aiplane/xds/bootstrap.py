@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
+
+from aiplane.upstreams import is_ip_literal
 
 XDS_CLUSTER = "aiplane_xds"
 
@@ -17,19 +18,11 @@ def _socket_address(host: str, port: int) -> dict[str, Any]:
     return {"socket_address": {"address": host, "port_value": port}}
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def _xds_cluster(host: str, port: int) -> dict[str, Any]:
     return {
         "name": XDS_CLUSTER,
         # A name (a Kubernetes service, say) is resolved, and re-resolved when it moves.
-        "type": "STATIC" if _is_ip(host) else "STRICT_DNS",
+        "type": "STATIC" if is_ip_literal(host) else "STRICT_DNS",
         "connect_timeout": "1s",
         "load_assignment": {
             "cluster_name": XDS_CLUSTER,

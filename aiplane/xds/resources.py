@@ -14,7 +14,6 @@ Provider keys are never part of these resources: only the workers hold them.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 
 import orjson
@@ -23,13 +22,16 @@ from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
 from envoy.config.common.mutation_rules.v3.mutation_rules_pb2 import HeaderMutationRules
 from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, grpc_service_pb2, protocol_pb2
 from envoy.config.core.v3.substitution_format_string_pb2 import SubstitutionFormatString
-from envoy.config.endpoint.v3 import endpoint_components_pb2 as ep, endpoint_pb2
+from envoy.config.endpoint.v3 import endpoint_components_pb2 as ep
+from envoy.config.endpoint.v3 import endpoint_pb2
 from envoy.config.listener.v3 import listener_components_pb2, listener_pb2
-from envoy.config.route.v3 import route_components_pb2 as rc, route_pb2
+from envoy.config.route.v3 import route_components_pb2 as rc
+from envoy.config.route.v3 import route_pb2
 from envoy.extensions.filters.http.ext_proc.v3 import ext_proc_pb2, processing_mode_pb2
 from envoy.extensions.filters.http.router.v3.router_pb2 import Router
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm
-from envoy.extensions.transport_sockets.tls.v3 import common_pb2 as tls_common, tls_pb2
+from envoy.extensions.transport_sockets.tls.v3 import common_pb2 as tls_common
+from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
 from envoy.extensions.upstreams.http.v3.http_protocol_options_pb2 import HttpProtocolOptions
 from envoy.type.matcher.v3.string_pb2 import StringMatcher
 from google.protobuf import any_pb2, duration_pb2, struct_pb2, wrappers_pb2
@@ -129,22 +131,34 @@ def _local_reply_config(max_body_bytes: int) -> hcm.LocalReplyConfig:
     return hcm.LocalReplyConfig(
         mappers=[
             _local_reply_mapper(
-                unreachable, 503, "the provider is unreachable: %LOCAL_REPLY_BODY%", "service_unavailable",
+                unreachable,
+                503,
+                "the provider is unreachable: %LOCAL_REPLY_BODY%",
+                "service_unavailable",
                 "provider_unreachable",
             ),
             _local_reply_mapper(
-                timed_out, 504, "the provider did not answer in time: %LOCAL_REPLY_BODY%", "timeout",
+                timed_out,
+                504,
+                "the provider did not answer in time: %LOCAL_REPLY_BODY%",
+                "timeout",
                 "provider_timeout",
             ),
             # Envoy enforces the body limit while buffering for ext_proc.
             _local_reply_mapper(
-                _status_filter(413), 413, f"the request body exceeds the gateway's limit of {max_body_bytes} bytes",
-                "invalid_request_error", "request_too_large",
+                _status_filter(413),
+                413,
+                f"the request body exceeds the gateway's limit of {max_body_bytes} bytes",
+                "invalid_request_error",
+                "request_too_large",
             ),
             # Envoy answers 500 when the decision server fails; aiplane never answers 500.
             _local_reply_mapper(
-                _status_filter(500), 503, "the gateway's decision server is unavailable: %LOCAL_REPLY_BODY%",
-                "service_unavailable", "decision_server_unavailable",
+                _status_filter(500),
+                503,
+                "the gateway's decision server is unavailable: %LOCAL_REPLY_BODY%",
+                "service_unavailable",
+                "decision_server_unavailable",
             ),
         ]
     )
@@ -248,14 +262,6 @@ def llm_routes(providers: Sequence[ModelProvider]) -> route_pb2.RouteConfigurati
 # ---------------------------------------------------------------- clusters and endpoints
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def _load_assignment(name: str, addresses: Sequence[tuple[str, int]]) -> endpoint_pb2.ClusterLoadAssignment:
     return endpoint_pb2.ClusterLoadAssignment(
         cluster_name=name,
@@ -286,7 +292,9 @@ def _http_options(*, http2: bool = False, alpn: bool = False) -> dict[str, any_p
             )
         )
     elif http2:
-        options = HttpProtocolOptions(explicit_http_config=HttpProtocolOptions.ExplicitHttpConfig(http2_protocol_options=h2))
+        options = HttpProtocolOptions(
+            explicit_http_config=HttpProtocolOptions.ExplicitHttpConfig(http2_protocol_options=h2)
+        )
     else:
         options = HttpProtocolOptions(
             explicit_http_config=HttpProtocolOptions.ExplicitHttpConfig(
@@ -321,7 +329,7 @@ def provider_cluster(upstream: Upstream, ca_bundle: str) -> cluster_pb2.Cluster:
         circuit_breakers=_CIRCUIT_BREAKERS,
         typed_extension_protocol_options=_http_options(alpn=upstream.tls),
     )
-    if _is_ip(upstream.host):
+    if upstream.is_ip:
         cluster.type = cluster_pb2.Cluster.DiscoveryType.EDS
         cluster.eds_cluster_config.eds_config.CopyFrom(_ADS)
     else:
@@ -364,7 +372,7 @@ def build_resources(
     upstreams = {u.cluster_name: u for u in (parse_base_url(str(p.base_url)) for p in providers)}
     clusters = [extproc_cluster(), *(provider_cluster(u, ca_bundle) for u in upstreams.values())]
     endpoints = [_load_assignment(EXTPROC_CLUSTER, [("127.0.0.1", port) for port in worker_ports])]
-    endpoints += [_load_assignment(u.cluster_name, [(u.host, u.port)]) for u in upstreams.values() if _is_ip(u.host)]
+    endpoints += [_load_assignment(u.cluster_name, [(u.host, u.port)]) for u in upstreams.values() if u.is_ip]
     listeners = [
         llm_listener(lst.name, lst.address, lst.port, policy)
         for lst in policy.listeners
