@@ -50,6 +50,12 @@ model_providers:
     base_url: http://127.0.0.1:{ports.dead}/v1
     provider_interface: openai
     access_key: dead-key
+  - name: slow
+    model: slow/slow-gpt
+    base_url: {mock}/v1
+    provider_interface: openai
+    access_key: slow-key
+    timeout: 0.5s
   - name: secure
     model: secure/tls-gpt
     base_url: https://127.0.0.1:{ports.dead}/v1
@@ -177,6 +183,14 @@ def test_an_unreachable_provider_is_a_503_in_openai_shape(client, model):
     assert caught.value.status_code == 503
     assert caught.value.code == "provider_unreachable"
     assert caught.value.response.headers["x-aiplane-error"] == "provider_unreachable"
+
+
+def test_a_provider_slower_than_its_timeout_is_a_504_in_openai_shape(client):
+    with pytest.raises(openai.APIStatusError) as caught:
+        chat(client, "slow/slow-gpt", extra_headers={"x-mock-latency-ms": "1500"})
+    assert caught.value.status_code == 504
+    assert caught.value.response.headers["x-aiplane-error"] == "provider_timeout"
+    assert caught.value.response.json()["error"]["code"] == "provider_timeout"
 
 
 def post(gateway: Gateway, content, headers=None) -> httpx.Response:
