@@ -171,3 +171,15 @@ def test_bad_bodies_get_openai_errors(body, status, code):
     assert immediate.status.code == status
     assert orjson.loads(immediate.body)["error"]["code"] == code
     assert {h.header.key: h.header.raw_value for h in immediate.headers.set_headers}["x-aiplane-error"] == code.encode()
+
+
+def test_a_key_in_the_environment_turns_its_provider_on_in_the_default_config():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "config" / "aiplane.yaml").read_text()
+    without = RoutingTable(parse_policy(text, env={}), env={})
+    assert without.resolve("openai/gpt-4o").route.disabled
+    assert without.resolve("mock-gpt").route.disabled is None
+    with_key = RoutingTable(parse_policy(text, env={"OPENAI_API_KEY": "sk-x"}), env={"OPENAI_API_KEY": "sk-x"})
+    assert with_key.resolve("openai/gpt-4o").route.disabled is None
+    assert with_key.resolve("gpt-4o").route.provider == "openai/*"  # the only enabled wildcard

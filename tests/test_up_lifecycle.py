@@ -28,6 +28,8 @@ model_providers:
     base_url: http://127.0.0.1:{ports.mock}/v1
     access_key: lifecycle-key
     default: true
+tracing:
+  random_sampling: 10
 {ports.gateway_section(WORKERS)}
 """
 
@@ -51,6 +53,7 @@ def test_up_serves_restarts_a_dead_worker_and_stops_without_orphans(tmp_path):
     gateway = start_gateway(policy(ports), tmp_path, ports)
     try:
         assert "aiplane is ready" in gateway.log() and f"http://127.0.0.1:{ports.listener}/v1" in gateway.log()
+        assert "not yet enforced" in gateway.log() and "section='tracing'" in gateway.log()
         assert ask(gateway.base_url).status_code == 200
         status = gateway.status()
         assert [w["port"] for w in status["workers"]] == [ports.worker_base, ports.worker_base + 1]
