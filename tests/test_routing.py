@@ -30,6 +30,8 @@ model_providers:
     model: ollama/llama3
     base_url: http://127.0.0.1:11434
     passthrough_auth: true
+  - model: anthropic/claude-sonnet-4
+    access_key: $MOCK_KEY
 model_aliases:
   fast: {target: mock/mock-gpt}
   smart: {target: openai/gpt-4o-mini}
@@ -75,6 +77,11 @@ def test_a_bare_name_goes_to_the_only_enabled_wildcard_provider():
 def test_a_provider_without_its_key_resolves_but_is_disabled():
     r = table().resolve("openai/gpt-4o")
     assert r is not None and "OPENAI_API_KEY" in r.route.disabled
+
+
+def test_a_provider_aiplane_cannot_speak_yet_is_disabled_with_the_reason():
+    r = table().resolve("anthropic/claude-sonnet-4")
+    assert r is not None and "provider_interface `anthropic` is not supported" in r.route.disabled
 
 
 def test_models_list_has_enabled_models_and_usable_aliases():

@@ -22,6 +22,7 @@ import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
 from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
 
+from aiplane.dialects import provider_availability
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
@@ -84,7 +85,7 @@ class RoutingTable:
         self._default: Route | None = None
         listed: list[tuple[str, str]] = []
         # The default entry claims its bare name first.
-        ordered = sorted(policy.provider_status(env), key=lambda item: not item[0].default)
+        ordered = sorted(provider_availability(policy, env), key=lambda item: not item[0].default)
         for entry, disabled in ordered:
             route = _compile_route(entry, disabled, env)
             if entry.is_wildcard:

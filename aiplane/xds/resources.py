@@ -36,6 +36,7 @@ from envoy.extensions.upstreams.http.v3.http_protocol_options_pb2 import HttpPro
 from envoy.type.matcher.v3.string_pb2 import StringMatcher
 from google.protobuf import any_pb2, duration_pb2, struct_pb2, wrappers_pb2
 
+from aiplane.dialects import provider_availability
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, Upstream, parse_base_url
 from aiplane.xds import types
@@ -357,7 +358,7 @@ def extproc_cluster() -> cluster_pb2.Cluster:
 
 def usable_providers(policy: Policy, env: Mapping[str, str]) -> list[ModelProvider]:
     """Entries that can serve: a disabled one gets no route and no cluster (and no DNS lookups)."""
-    return [entry for entry, disabled in policy.provider_status(env) if disabled is None]
+    return [entry for entry, disabled in provider_availability(policy, env) if disabled is None]
 
 
 def policy_resource(policy: Policy) -> any_pb2.Any:
