@@ -1,18 +1,62 @@
-"""Which provider APIs aiplane can speak: one table both planes read.
+"""The API dialects aiplane speaks, and the table of (client, provider) pairs it can translate.
 
-A provider entry whose interface is not in the table can never be served, so it is
-disabled with the reason (its models answer 503 `provider_disabled`) and gets no
-Envoy route or cluster.
+Both planes read this one table: a provider entry whose interface no client can
+reach is disabled with the reason (its models answer 503 `provider_disabled`)
+and gets no Envoy route or cluster; a pair missing from the table is refused at
+request time with a 400 in the client's dialect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from aiplane.policy import ModelProvider, Policy
+from aiplane.translate import Translator
+from aiplane.translate.anthropic_openai import AnthropicToOpenAI
+
+OPENAI = "openai"
+ANTHROPIC = "anthropic"
+
+# Client dialects, by the request a client sends.
+CLIENT_ROUTES: Mapping[tuple[str, str], str] = {
+    ("POST", "/v1/chat/completions"): OPENAI,
+    ("POST", "/v1/messages"): ANTHROPIC,
+}
 
 # Provider interfaces the decision server can send a request to, as the policy names them.
-SUPPORTED_PROVIDER_INTERFACES = frozenset({"openai"})
+SUPPORTED_PROVIDER_INTERFACES = frozenset({OPENAI})
+
+# Pairs that need translating; a client and a provider of one dialect need none.
+TRANSLATORS: Mapping[tuple[str, str], Translator] = {
+    (ANTHROPIC, OPENAI): AnthropicToOpenAI(),
+}
+
+# Anthropic's error `type` by HTTP status (docs.anthropic.com, "Errors").
+_ANTHROPIC_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "overloaded_error",
+    529: "overloaded_error",
+}
+
+
+def anthropic_error_type(status: int) -> str:
+    return _ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+
+
+def translating_clients(usable: Iterable[ModelProvider]) -> frozenset[str]:
+    """Client dialects that may meet a provider of another dialect under this policy."""
+    interfaces = {entry.provider_interface for entry in usable}
+    return frozenset(client for client in set(CLIENT_ROUTES.values()) if interfaces - {client})
+
+
+def can_serve(client: str, interface: str) -> bool:
+    return client == interface or (client, interface) in TRANSLATORS
 
 
 def unsupported_reason(entry: ModelProvider) -> str | None:

@@ -1,32 +1,82 @@
-"""A fast local server speaking the OpenAI Chat Completions API.
+"""A fast local server speaking OpenAI's Chat Completions and Anthropic's Messages APIs.
 
 Used by the tests, by the benchmark and by the default config, so that the
 gateway answers without a real provider or an API key.
 
-Routes are matched by path suffix, so any base_url prefix works
-(`http://127.0.0.1:18100/custom/prefix/v1` is served like `.../v1`):
+The path chooses the dialect. Routes are matched by path suffix, so any
+base_url prefix works (`http://127.0.0.1:18100/custom/prefix/v1` is served
+like `.../v1`):
 
-- `POST …/chat/completions`: a `chat.completion`, or with `"stream": true` a
-  `text/event-stream` of `chat.completion.chunk` events ending in
-  `data: [DONE]`; a final usage chunk is sent when the request asks for it
-  with `stream_options.include_usage`, as OpenAI does.
-- `GET …/models`: a list of mock models.
-- anything else: 404. A malformed body, or one missing `model` or `messages`,
-  gets 400. Errors use OpenAI's `{"error": {message, type, param, code}}`.
+- `POST …/chat/completions` (OpenAI): a `chat.completion`, or with
+  `"stream": true` a `text/event-stream` of `chat.completion.chunk` events
+  ending in `data: [DONE]`; a final usage chunk is sent when the request asks
+  for it with `stream_options.include_usage`, as OpenAI does.
+- `GET …/models` (OpenAI): a list of mock models.
+- `POST …/messages` (Anthropic): a `message` (`id: msg_mock_<n>`, one content
+  block, `stop_reason`, `stop_sequence: null`, `usage` with input, output and
+  zero cache tokens), or with `"stream": true` Anthropic's named events:
+  `message_start` (empty content, input tokens), `content_block_start`,
+  `ping`, one `content_block_delta` per piece, `content_block_stop`,
+  `message_delta` (`stop_reason`, `usage.output_tokens`) and `message_stop`.
+- `POST …/messages/count_tokens` (Anthropic): `{"input_tokens": N}`.
+- anything else: 404 in the dialect its path suffix names (OpenAI's when none).
 
-Request headers that choose the behaviour:
+Input tokens (`prompt_tokens`, `input_tokens`) are the request body's bytes / 4.
+The body must be a JSON object with a `model` string and a `messages` list;
+Anthropic's messages also need an integer `max_tokens` (from 1), and every
+Anthropic route needs an `anthropic-version` header, as Anthropic does. Errors
+are 400s in the dialect's shape: OpenAI's `{"error": {message, type, param,
+code}}` or Anthropic's `{"type": "error", "error": {type, message}}`.
+
+Request headers that choose the behaviour, in either dialect:
 
 - `x-mock-latency-ms: N` wait N ms before the response starts.
-- `x-mock-status: CODE` answer with that 4xx/5xx status and an OpenAI error
-  body (429 is a `rate_limit_error` with `retry-after: 1`; 5xx a `server_error`).
-- `x-mock-chunks: N` number of streamed content chunks, and of words in a
+- `x-mock-status: CODE` answer with that 4xx/5xx status and an error body.
+  429 is a `rate_limit_error` with `retry-after: 1`. OpenAI's 5xx are
+  `server_error`; Anthropic's types follow its docs (401
+  `authentication_error`, 403 `permission_error`, 404 `not_found_error`, 413
+  `request_too_large`, 504 `timeout_error`, 529 `overloaded_error`, other
+  5xx `api_error`, other 4xx `invalid_request_error`).
+- `x-mock-chunks: N` number of streamed content pieces, and of words in a
   non-streamed reply (default 5).
-- `x-mock-chunk-interval-ms: N` delay between streamed chunks (default 0).
+- `x-mock-chunk-interval-ms: N` delay before each streamed piece (default 0).
 - `x-mock-response-bytes: N` make the reply's content about N bytes.
+- `x-mock-stream-error-after: K` fail a stream mid-way: after K pieces (all
+  of them if there are fewer) send the dialect's error event and end the
+  stream, without the finish events: OpenAI's `data: {"error": {"message":
+  "mock overload", "type": "server_error", "code": null}}` and no `[DONE]`;
+  Anthropic's `event: error` with an `overloaded_error` and no
+  `message_stop`. Non-streamed requests ignore it.
+- `x-mock-tool-call: NAME` answer with one call of the function NAME instead
+  of text. OpenAI: `content: null`, `tool_calls: [{id: "call_mock_<n>",
+  type: "function", function: {name, arguments}}]` and `finish_reason:
+  "tool_calls"`; streamed, the first chunk carries the role, id, name and
+  `arguments: ""`, then the pieces carry fragments of the arguments text.
+  Anthropic: one `tool_use` block `{id: "toolu_mock_<n>", name, input}` and
+  `stop_reason: "tool_use"`; streamed, `content_block_start` carries the
+  block with `input: {}`, then `input_json_delta` events carry the fragments
+  as `partial_json`. Fragments are `x-mock-chunks` (fewer if the text is
+  shorter), cut mid-token as real providers do, and concatenate to the whole.
+  This header wins over the tool-result answer below, so a test can chain
+  several calls.
+- `x-mock-tool-arguments: JSON` the call's arguments, a JSON object sent
+  verbatim (default `{"location": "Paris"}`).
+
+When the request ends with a tool's result (and no tool call was asked for),
+the reply is `The tool said: <the result's text>`, split into `x-mock-chunks`
+pieces when streamed, so a tool-call round trip can see the result arrive;
+`x-mock-response-bytes` does not apply to it. OpenAI: the last message has
+`role: "tool"`. Anthropic: the last `user` message holds `tool_result`
+blocks (their texts joined by newlines).
+
+A header with a value out of range, or arguments that are not a JSON object,
+get 400 naming the header (in `param`, for OpenAI).
 
 Every response echoes what the gateway sent upstream, for the gateway's tests:
 `x-mock-path` (the request path as received, query included),
-`x-mock-authorization` and `x-mock-host` (`-` when the header was absent).
+`x-mock-authorization`, `x-mock-api-key` (from `x-api-key`) and `x-mock-host`
+(`-` when the header was absent); chat completions and messages also echo
+`x-mock-tools`, the number of `tools` in the request body (0 when none).
 """
 
 from __future__ import annotations
@@ -35,12 +85,13 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import uvloop
@@ -61,20 +112,24 @@ MAX_CHUNKS = 100_000
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_DELAY_MS = 600_000
 
+DEFAULT_TOOL_ARGUMENTS = '{"location": "Paris"}'
+# OpenAI's rule for function names.
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
 _WORDS = ("Hello", "from", "the", "aiplane", "mock", "provider.")
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-_SSE_DONE = b"data: [DONE]\n\n"
 _MODELS_BODY = orjson.dumps(
     {
         "object": "list",
         "data": [{"id": model, "object": "model", "created": 1_700_000_000, "owned_by": "aiplane"} for model in MODELS],
     }
 )
+_STREAM_ERROR_MESSAGE = "mock overload"
 
 
 class ProviderError(Exception):
-    """An error answered in OpenAI's shape."""
+    """An error answered with `status`, in the shape of the dialect the request's path names."""
 
     def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -83,24 +138,11 @@ class ProviderError(Exception):
         self.param = param
         self.code = code
 
-    @property
-    def type(self) -> str:
-        if self.status == 401:
-            return "authentication_error"
-        if self.status == 403:
-            return "permission_error"
-        if self.status == 429:
-            return "rate_limit_error"
-        if self.status >= 500:
-            return "server_error"
-        return "invalid_request_error"
-
-    def response(self, echo: dict[str, str]) -> web.Response:
-        body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+    def response(self, echo: dict[str, str], dialect: Dialect) -> web.Response:
         headers = {**_JSON_HEADERS, **echo}
         if self.status == 429:
             headers["retry-after"] = "1"
-        return web.Response(status=self.status, body=orjson.dumps(body), headers=headers)
+        return web.Response(status=self.status, body=dialect.error_body(self), headers=headers)
 
 
 def _int_header(request: web.BaseRequest, name: str, minimum: int, maximum: int) -> int | None:
@@ -116,6 +158,34 @@ def _int_header(request: web.BaseRequest, name: str, minimum: int, maximum: int)
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _is_json_object(raw: str) -> bool:
+    try:
+        return isinstance(orjson.loads(raw), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _tool_call_header(request: web.BaseRequest) -> tuple[str, str] | None:
+    """The (name, arguments text) of the tool call the headers ask for, if any."""
+    headers = request.headers
+    arguments = headers.get("x-mock-tool-arguments")
+    if arguments is not None and not _is_json_object(arguments):
+        raise ProviderError(
+            400, f"x-mock-tool-arguments must be a JSON object, got {arguments!r}", param="x-mock-tool-arguments"
+        )
+    name = headers.get("x-mock-tool-call")
+    if name is None:
+        return None
+    if not _TOOL_NAME.fullmatch(name):
+        raise ProviderError(
+            400,
+            f"x-mock-tool-call must be a function name matching {_TOOL_NAME.pattern}, got {name!r}",
+            param="x-mock-tool-call",
+        )
+    return name, DEFAULT_TOOL_ARGUMENTS if arguments is None else arguments
+
+
 @dataclass(frozen=True, slots=True)
 class Behaviour:
     """What the request's `x-mock-*` headers asked for."""
@@ -125,6 +195,8 @@ class Behaviour:
     chunks: int
     chunk_interval_ms: int
     response_bytes: int | None
+    stream_error_after: int | None
+    tool_call: tuple[str, str] | None
 
     @classmethod
     def from_request(cls, request: web.BaseRequest) -> Behaviour:
@@ -134,6 +206,8 @@ class Behaviour:
             chunks=_int_header(request, "x-mock-chunks", 1, MAX_CHUNKS) or DEFAULT_CHUNKS,
             chunk_interval_ms=_int_header(request, "x-mock-chunk-interval-ms", 0, MAX_DELAY_MS) or 0,
             response_bytes=_int_header(request, "x-mock-response-bytes", 0, MAX_RESPONSE_BYTES),
+            stream_error_after=_int_header(request, "x-mock-stream-error-after", 0, MAX_CHUNKS),
+            tool_call=_tool_call_header(request),
         )
 
 
@@ -148,49 +222,425 @@ def content_pieces(chunks: int, response_bytes: int | None) -> tuple[str, ...]:
     return tuple(filler[: max(1, base + (i < extra))] for i in range(chunks))
 
 
+def split_text(text: str, chunks: int) -> tuple[str, ...]:
+    """`text` cut into `chunks` non-empty pieces of near-equal length (fewer if it is shorter), mid-token."""
+    count = max(1, min(chunks, len(text)))
+    base, extra = divmod(len(text), count)
+    bounds = [0]
+    for i in range(count):
+        bounds.append(bounds[-1] + base + (i < extra))
+    return tuple(text[bounds[i] : bounds[i + 1]] for i in range(count))
+
+
+# A tool call's arguments usually repeat from request to request: cut them once.
+_argument_fragments = functools.lru_cache(maxsize=64)(split_text)
+
+
+def _text_of(content: Any) -> str:
+    """A message's content as text: a string, or the text parts of a content-part list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # a JSON object's text, sent verbatim
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The assistant's answer, in no dialect yet: text in pieces, or one tool call with its arguments in pieces."""
+
+    pieces: tuple[str, ...]
+    tool_call: ToolCall | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
+    """What the reply depends on in a request, whatever its dialect."""
+
     model: str
     stream: bool
     include_usage: bool
-    prompt_tokens: int
+    input_tokens: int
+    tools: int
+    tool_result: str | None
 
-    @classmethod
-    def parse(cls, body: bytes) -> ChatRequest:
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise ProviderError(400, f"We could not parse the JSON body of your request: {exc}") from None
-        if not isinstance(payload, dict):
-            raise ProviderError(400, "The request body must be a JSON object.")
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProviderError(400, f"We could not parse the JSON body of your request: {exc}") from None
+    if not isinstance(payload, dict):
+        raise ProviderError(400, "The request body must be a JSON object.")
+    return payload
+
+
+def _input_tokens(body: bytes) -> int:
+    return max(1, len(body) // 4)
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(event) + b"\n\n"
+
+
+def _named_event(name: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+def _framed(before: bytes, pieces: Iterable[str], after: bytes) -> Iterator[bytes]:
+    """One event per piece: the piece as a JSON string between two constant parts."""
+    return (before + orjson.dumps(piece) + after for piece in pieces)
+
+
+# The three parts of a stream: events sent at once, one event per piece, and the closing events.
+StreamEvents = tuple[Sequence[bytes], Iterable[bytes], Sequence[bytes]]
+
+
+class Dialect(Protocol):
+    """How one API frames requests, replies, streams and errors."""
+
+    tool_id_prefix: str
+    stream_error: bytes  # the event that ends a stream failing mid-way
+
+    def error_body(self, error: ProviderError) -> bytes: ...
+
+    def parse(self, body: bytes) -> ChatRequest: ...
+
+    def message(self, chat: ChatRequest, reply: Reply, number: int) -> bytes: ...
+
+    def stream(self, chat: ChatRequest, reply: Reply, number: int) -> StreamEvents: ...
+
+
+# A chunk's `"delta":{…}` for a text piece or an arguments fragment, around the piece's JSON string.
+_OPENAI_TEXT_DELTA = (b'{"content":', b"}")
+_OPENAI_ARGUMENTS_DELTA = (b'{"tool_calls":[{"index":0,"function":{"arguments":', b"}}]}")
+_OPENAI_CHUNK_END = b',"logprobs":null,"finish_reason":null}]}\n\n'
+_OPENAI_DONE = b"data: [DONE]\n\n"
+
+
+class OpenAIChat:
+    """OpenAI's Chat Completions."""
+
+    tool_id_prefix = "call_mock_"
+    stream_error = _sse({"error": {"message": _STREAM_ERROR_MESSAGE, "type": "server_error", "code": None}})
+
+    @staticmethod
+    def error_type(status: int) -> str:
+        if status == 401:
+            return "authentication_error"
+        if status == 403:
+            return "permission_error"
+        if status == 429:
+            return "rate_limit_error"
+        if status >= 500:
+            return "server_error"
+        return "invalid_request_error"
+
+    def error_body(self, error: ProviderError) -> bytes:
+        return orjson.dumps(
+            {
+                "error": {
+                    "message": error.message,
+                    "type": self.error_type(error.status),
+                    "param": error.param,
+                    "code": error.code,
+                }
+            }
+        )
+
+    def parse(self, body: bytes) -> ChatRequest:
+        payload = _load_object(body)
         model = payload.get("model")
         if not isinstance(model, str) or not model:
             raise ProviderError(
                 400, "you must provide a model parameter", param="model", code="missing_required_parameter"
             )
-        if not isinstance(payload.get("messages"), list):
+        messages = payload.get("messages")
+        if not isinstance(messages, list):
             raise ProviderError(
                 400, "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter"
             )
+        tools = payload.get("tools")
+        if tools is not None and not isinstance(tools, list):
+            raise ProviderError(400, "Invalid type for 'tools': expected an array.", param="tools")
+        last = messages[-1] if messages else None
+        tool_result = _text_of(last.get("content")) if isinstance(last, dict) and last.get("role") == "tool" else None
         stream_options = payload.get("stream_options")
-        return cls(
+        return ChatRequest(
             model=model,
             stream=payload.get("stream") is True,
             include_usage=isinstance(stream_options, dict) and stream_options.get("include_usage") is True,
-            prompt_tokens=max(1, len(body) // 4),
+            input_tokens=_input_tokens(body),
+            tools=len(tools) if tools else 0,
+            tool_result=tool_result,
         )
 
+    @staticmethod
+    def _usage(chat: ChatRequest, reply: Reply) -> dict[str, int]:
+        completion_tokens = len(reply.pieces)
+        return {
+            "prompt_tokens": chat.input_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": chat.input_tokens + completion_tokens,
+        }
 
-def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
+    def message(self, chat: ChatRequest, reply: Reply, number: int) -> bytes:
+        call = reply.tool_call
+        if call is None:
+            message = {"role": "assistant", "content": reply.text, "refusal": None}
+        else:
+            function = {"name": call.name, "arguments": call.arguments}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "refusal": None,
+                "tool_calls": [{"id": call.id, "type": "function", "function": function}],
+            }
+        completion = {
+            "id": f"chatcmpl-mock-{number}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": chat.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": "stop" if call is None else "tool_calls",
+                }
+            ],
+            "usage": self._usage(chat, reply),
+            "system_fingerprint": "fp_mock",
+        }
+        return orjson.dumps(completion)
+
+    def stream(self, chat: ChatRequest, reply: Reply, number: int) -> StreamEvents:
+        envelope: dict[str, Any] = {
+            "id": f"chatcmpl-mock-{number}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": chat.model,
+        }
+        # With include_usage, OpenAI sends `"usage": null` on every chunk but the last.
+        if chat.include_usage:
+            envelope["usage"] = None
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+            return _sse({**envelope, "choices": [choice]})
+
+        call = reply.tool_call
+        if call is None:
+            first = chunk({"role": "assistant", "content": ""})
+            delta_open, delta_close = _OPENAI_TEXT_DELTA
+        else:
+            opening = {"index": 0, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+            first = chunk({"role": "assistant", "content": None, "tool_calls": [opening]})
+            delta_open, delta_close = _OPENAI_ARGUMENTS_DELTA
+        # Every piece's chunk is the envelope, the delta and a constant end: build the constant parts once.
+        chunk_open = b"data: " + orjson.dumps(envelope)[:-1] + b',"choices":[{"index":0,"delta":'
+        pieces = _framed(chunk_open + delta_open, reply.pieces, delta_close + _OPENAI_CHUNK_END)
+        tail = [chunk({}, "stop" if call is None else "tool_calls")]
+        if chat.include_usage:
+            tail.append(_sse({**envelope, "choices": [], "usage": self._usage(chat, reply)}))
+        tail.append(_OPENAI_DONE)
+        return (first,), pieces, tail
 
 
-def _sse(event: dict[str, Any]) -> bytes:
-    return b"data: " + orjson.dumps(event) + b"\n\n"
+def _anthropic_field(payload: dict[str, Any], name: str, kind: type, kind_name: str) -> Any:
+    """`payload[name]`, which must be a `kind`; else a 400 worded as Anthropic words it."""
+    value = payload.get(name)
+    if value is None:
+        raise ProviderError(400, f"{name}: Field required", param=name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ProviderError(400, f"{name}: Input should be a valid {kind_name}", param=name)
+    return value
+
+
+def _anthropic_tool_result(messages: list[Any]) -> str | None:
+    """The text of the `tool_result` blocks in the last user message, if it holds any."""
+    last_user = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
+    content = last_user.get("content") if last_user is not None else None
+    if not isinstance(content, list):
+        return None
+    results = [
+        _text_of(block.get("content"))
+        for block in content
+        if isinstance(block, dict) and block.get("type") == "tool_result"
+    ]
+    return "\n".join(results) if results else None
+
+
+# Anthropic's error `type` by HTTP status (docs.anthropic.com, "Errors").
+_ANTHROPIC_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+# A `content_block_delta` event for a text piece or an arguments fragment, around the piece's JSON string.
+_ANTHROPIC_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":'
+_ANTHROPIC_TEXT_DELTA = (_ANTHROPIC_DELTA + b'"text_delta","text":', b"}}\n\n")
+_ANTHROPIC_JSON_DELTA = (_ANTHROPIC_DELTA + b'"input_json_delta","partial_json":', b"}}\n\n")
+_ANTHROPIC_PING = _named_event("ping", {"type": "ping"})
+_ANTHROPIC_BLOCK_STOP = _named_event("content_block_stop", {"type": "content_block_stop", "index": 0})
+_ANTHROPIC_MESSAGE_STOP = _named_event("message_stop", {"type": "message_stop"})
+ANTHROPIC_VERSION_HEADER = "anthropic-version"
+
+
+class AnthropicMessages:
+    """Anthropic's Messages."""
+
+    tool_id_prefix = "toolu_mock_"
+    stream_error = _named_event(
+        "error", {"type": "error", "error": {"type": "overloaded_error", "message": _STREAM_ERROR_MESSAGE}}
+    )
+
+    @staticmethod
+    def error_type(status: int) -> str:
+        return _ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+
+    def error_body(self, error: ProviderError) -> bytes:
+        error_type = self.error_type(error.status)
+        return orjson.dumps({"type": "error", "error": {"type": error_type, "message": error.message}})
+
+    def parse(self, body: bytes, *, counting: bool = False) -> ChatRequest:
+        """A Messages request, or with `counting` a count_tokens one (which has no `max_tokens`)."""
+        payload = _load_object(body)
+        model = _anthropic_field(payload, "model", str, "string")
+        if not model:
+            raise ProviderError(400, "model: String should have at least 1 character", param="model")
+        if not counting and _anthropic_field(payload, "max_tokens", int, "integer") < 1:
+            raise ProviderError(400, "max_tokens: Input should be greater than or equal to 1", param="max_tokens")
+        messages = _anthropic_field(payload, "messages", list, "list")
+        tools = payload.get("tools")
+        if tools is not None and not isinstance(tools, list):
+            raise ProviderError(400, "tools: Input should be a valid list", param="tools")
+        return ChatRequest(
+            model=model,
+            stream=payload.get("stream") is True,
+            include_usage=False,
+            input_tokens=_input_tokens(body),
+            tools=len(tools) if tools else 0,
+            tool_result=_anthropic_tool_result(messages),
+        )
+
+    @staticmethod
+    def _usage(input_tokens: int, output_tokens: int) -> dict[str, int]:
+        return {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
+
+    @staticmethod
+    def _message(
+        chat: ChatRequest, number: int, content: list[Any], stop_reason: str | None, output_tokens: int
+    ) -> dict[str, Any]:
+        return {
+            "id": f"msg_mock_{number}",
+            "type": "message",
+            "role": "assistant",
+            "model": chat.model,
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": AnthropicMessages._usage(chat.input_tokens, output_tokens),
+        }
+
+    def message(self, chat: ChatRequest, reply: Reply, number: int) -> bytes:
+        call = reply.tool_call
+        if call is None:
+            block: dict[str, Any] = {"type": "text", "text": reply.text}
+        else:
+            # The arguments were checked to be a JSON object: embed their text as the input, verbatim.
+            block = {"type": "tool_use", "id": call.id, "name": call.name, "input": orjson.Fragment(call.arguments)}
+        stop_reason = "end_turn" if call is None else "tool_use"
+        return orjson.dumps(self._message(chat, number, [block], stop_reason, len(reply.pieces)))
+
+    def stream(self, chat: ChatRequest, reply: Reply, number: int) -> StreamEvents:
+        call = reply.tool_call
+        if call is None:
+            block: dict[str, Any] = {"type": "text", "text": ""}
+            delta_open, delta_close = _ANTHROPIC_TEXT_DELTA
+        else:
+            block = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
+            delta_open, delta_close = _ANTHROPIC_JSON_DELTA
+        # As Anthropic does, message_start counts one output token; message_delta gives the total.
+        start = self._message(chat, number, [], None, 1)
+        head = (
+            _named_event("message_start", {"type": "message_start", "message": start}),
+            _named_event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": block}),
+            _ANTHROPIC_PING,
+        )
+        message_delta = {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn" if call is None else "tool_use", "stop_sequence": None},
+            "usage": {"output_tokens": len(reply.pieces)},
+        }
+        tail = (_ANTHROPIC_BLOCK_STOP, _named_event("message_delta", message_delta), _ANTHROPIC_MESSAGE_STOP)
+        return head, _framed(delta_open, reply.pieces, delta_close), tail
+
+
+OPENAI = OpenAIChat()
+ANTHROPIC = AnthropicMessages()
+
+
+def _require_anthropic_version(request: web.BaseRequest) -> None:
+    if ANTHROPIC_VERSION_HEADER not in request.headers:
+        raise ProviderError(400, f"{ANTHROPIC_VERSION_HEADER}: header is required")
+
+
+async def _read_body(request: web.BaseRequest) -> bytes:
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ProviderError(413, f"The request body exceeds {MAX_REQUEST_BYTES} bytes.") from None
+
+
+async def _write_stream(
+    request: web.BaseRequest, echo: dict[str, str], events: StreamEvents, interval_ms: int
+) -> web.StreamResponse:
+    """Send a stream event by event, as it is produced, waiting `interval_ms` before each piece."""
+    head, pieces, tail = events
+    response = web.StreamResponse(headers={**_SSE_HEADERS, **echo})
+    await response.prepare(request)
+    try:
+        for event in head:
+            await response.write(event)
+        for event in pieces:
+            if interval_ms:
+                await asyncio.sleep(interval_ms / 1000)
+            await response.write(event)
+        for event in tail:
+            await response.write(event)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # The client left mid-stream, as clients may: nothing to report.
+    return response
+
+
+Handler = Callable[[web.BaseRequest, Behaviour, dict[str, str]], Awaitable[web.StreamResponse]]
 
 
 class MockProvider:
@@ -200,6 +650,7 @@ class MockProvider:
         self.host = host
         self.port = 0
         self._ids = itertools.count(1)
+        self._call_ids = itertools.count(1)
         self._runner: web.ServerRunner | None = None
 
     @property
@@ -231,100 +682,84 @@ class MockProvider:
             message, payload, protocol, writer, task, asyncio.get_running_loop(), client_max_size=MAX_REQUEST_BYTES
         )
 
+    def _route(self, method: str, path: str) -> tuple[Handler | None, Dialect]:
+        """The handler for a request (None when there is none) and the dialect its path names."""
+        if path.endswith("/chat/completions"):
+            return (self._chat_completions if method == "POST" else None), OPENAI
+        if path.endswith("/messages"):
+            return (self._messages if method == "POST" else None), ANTHROPIC
+        if path.endswith("/messages/count_tokens"):
+            return (self._count_tokens if method == "POST" else None), ANTHROPIC
+        if path.endswith("/models") and method == "GET":
+            return self._models, OPENAI
+        return None, OPENAI
+
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        headers = request.headers
         echo = {
             "x-mock-path": request.raw_path,
-            "x-mock-authorization": request.headers.get("Authorization", "-"),
-            "x-mock-host": request.headers.get("Host", "-"),
+            "x-mock-authorization": headers.get("Authorization", "-"),
+            "x-mock-api-key": headers.get("x-api-key", "-"),
+            "x-mock-host": headers.get("Host", "-"),
         }
+        method, path = request.method, request.path
+        handler, dialect = self._route(method, path)
         try:
             behaviour = Behaviour.from_request(request)
             if behaviour.latency_ms:
                 await asyncio.sleep(behaviour.latency_ms / 1000)
             if behaviour.status is not None:
                 raise ProviderError(behaviour.status, f"mock error {behaviour.status}, as asked by x-mock-status")
-            path = request.path
-            if request.method == "POST" and path.endswith("/chat/completions"):
-                return await self._chat_completions(request, behaviour, echo)
-            if request.method == "GET" and path.endswith("/models"):
-                return web.Response(body=_MODELS_BODY, headers={**_JSON_HEADERS, **echo})
-            raise ProviderError(404, f"Invalid URL ({request.method} {path})")
+            if handler is None:
+                raise ProviderError(404, f"Invalid URL ({method} {path})")
+            return await handler(request, behaviour, echo)
         except ProviderError as error:
-            return error.response(echo)
+            return error.response(echo, dialect)
+
+    async def _models(self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]) -> web.Response:
+        return web.Response(body=_MODELS_BODY, headers={**_JSON_HEADERS, **echo})
 
     async def _chat_completions(
         self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]
     ) -> web.StreamResponse:
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise ProviderError(413, f"The request body exceeds {MAX_REQUEST_BYTES} bytes.") from None
-        chat = ChatRequest.parse(body)
-        pieces = content_pieces(behaviour.chunks, behaviour.response_bytes)
-        completion_id = f"chatcmpl-mock-{next(self._ids)}"
-        created = int(time.time())
-        if chat.stream:
-            return await self._stream(request, chat, pieces, completion_id, created, behaviour.chunk_interval_ms, echo)
-        completion = {
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": created,
-            "model": chat.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": "".join(pieces), "refusal": None},
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": _usage(chat.prompt_tokens, len(pieces)),
-            "system_fingerprint": "fp_mock",
-        }
-        return web.Response(body=orjson.dumps(completion), headers={**_JSON_HEADERS, **echo})
+        return await self._answer(request, behaviour, echo, OPENAI)
 
-    async def _stream(
-        self,
-        request: web.BaseRequest,
-        chat: ChatRequest,
-        pieces: tuple[str, ...],
-        completion_id: str,
-        created: int,
-        interval_ms: int,
-        echo: dict[str, str],
+    async def _messages(
+        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]
     ) -> web.StreamResponse:
-        response = web.StreamResponse(headers={**_SSE_HEADERS, **echo})
-        await response.prepare(request)
-        envelope: dict[str, Any] = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": chat.model,
-        }
-        # With include_usage, OpenAI sends `"usage": null` on every chunk but the last.
-        if chat.include_usage:
-            envelope["usage"] = None
+        _require_anthropic_version(request)
+        return await self._answer(request, behaviour, echo, ANTHROPIC)
 
-        def chunk(delta: dict[str, str], finish_reason: str | None = None) -> bytes:
-            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-            return _sse({**envelope, "choices": [choice]})
+    async def _count_tokens(
+        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]
+    ) -> web.Response:
+        _require_anthropic_version(request)
+        chat = ANTHROPIC.parse(await _read_body(request), counting=True)
+        return web.Response(body=orjson.dumps({"input_tokens": chat.input_tokens}), headers={**_JSON_HEADERS, **echo})
 
-        try:
-            await response.write(chunk({"role": "assistant", "content": ""}))
-            for piece in pieces:
-                if interval_ms:
-                    await asyncio.sleep(interval_ms / 1000)
-                await response.write(chunk({"content": piece}))
-            await response.write(chunk({}, "stop"))
-            if chat.include_usage:
-                await response.write(
-                    _sse({**envelope, "choices": [], "usage": _usage(chat.prompt_tokens, len(pieces))})
-                )
-            await response.write(_SSE_DONE)
-            await response.write_eof()
-        except ConnectionError:
-            pass  # The client left mid-stream, as clients may: nothing to report.
-        return response
+    def _reply(self, chat: ChatRequest, behaviour: Behaviour, dialect: Dialect) -> Reply:
+        if behaviour.tool_call is not None:
+            name, arguments = behaviour.tool_call
+            call = ToolCall(f"{dialect.tool_id_prefix}{next(self._call_ids)}", name, arguments)
+            return Reply(_argument_fragments(arguments, behaviour.chunks), call)
+        if chat.tool_result is not None:
+            return Reply(split_text("The tool said: " + chat.tool_result, behaviour.chunks))
+        return Reply(content_pieces(behaviour.chunks, behaviour.response_bytes))
+
+    async def _answer(
+        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str], dialect: Dialect
+    ) -> web.StreamResponse:
+        chat = dialect.parse(await _read_body(request))
+        echo["x-mock-tools"] = str(chat.tools)
+        reply = self._reply(chat, behaviour, dialect)
+        number = next(self._ids)
+        if not chat.stream:
+            return web.Response(body=dialect.message(chat, reply, number), headers={**_JSON_HEADERS, **echo})
+        head, pieces, tail = dialect.stream(chat, reply, number)
+        if behaviour.stream_error_after is not None:
+            # Fail mid-way: the error event replaces the closing events.
+            pieces, tail = itertools.islice(pieces, behaviour.stream_error_after), (dialect.stream_error,)
+        return await _write_stream(request, echo, (head, pieces, tail), behaviour.chunk_interval_ms)
 
 
 async def start_mock_provider(host: str = "127.0.0.1", port: int = 18100) -> MockProvider:

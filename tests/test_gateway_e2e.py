@@ -150,6 +150,12 @@ def test_a_base_url_path_is_a_prefix_and_the_model_is_renamed_for_the_provider(c
     assert raw.parse().model == "prefixed-gpt"
 
 
+def test_a_client_cannot_choose_the_provider_route_itself(client):
+    # The decision still runs and overwrites the header: the mock gets the gateway's key, not the client's.
+    raw = chat(client, "mock-gpt", extra_headers={"x-aiplane-route": "passthrough"})
+    assert raw.headers["x-mock-authorization"] == f"Bearer {SECRET}"
+
+
 def test_passthrough_auth_forwards_the_clients_own_key(client):
     raw = chat(client, "passthrough/pass-gpt")
     assert raw.headers["x-mock-authorization"] == f"Bearer {CLIENT_KEY}"

@@ -1,4 +1,4 @@
-"""The mock provider speaks OpenAI's Chat Completions API and obeys its x-mock-* headers."""
+"""The mock provider speaks OpenAI's Chat Completions and Anthropic's Messages APIs and obeys its x-mock-* headers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import anthropic
 import httpx
 import openai
 import orjson
@@ -243,6 +244,201 @@ def test_an_invalid_behaviour_header_is_400(http: httpx.Client, header: str) -> 
     assert response.json()["error"]["param"] == header
 
 
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+    },
+}
+TIME_TOOL = {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}
+
+
+def test_tool_call_through_the_openai_sdk(provider: MockProvider) -> None:
+    client = sdk(provider, **{"x-mock-tool-call": "get_weather"})
+    completion = client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": "Weather in Paris?"}], tools=[WEATHER_TOOL]
+    )
+
+    [choice] = completion.choices
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.role == "assistant"
+    assert choice.message.content is None
+    [call] = choice.message.tool_calls or []
+    assert re.fullmatch(r"call_mock_\d+", call.id)
+    assert call.type == "function"
+    assert call.function.name == "get_weather"
+    assert call.function.arguments == '{"location": "Paris"}'
+    assert orjson.loads(call.function.arguments) == {"location": "Paris"}
+
+    again = client.chat.completions.create(model="gpt-test", messages=[], tools=[WEATHER_TOOL])
+    assert (again.choices[0].message.tool_calls or [])[0].id != call.id
+
+
+def test_tool_arguments_header_is_sent_verbatim(http: httpx.Client) -> None:
+    arguments = '{"city":"Zürich","days":3,"units":["c"]}'
+    response = http.post(
+        "/v1/chat/completions",
+        json=CHAT_BODY,
+        headers={"x-mock-tool-call": "forecast", "x-mock-tool-arguments": arguments.encode()},
+    )
+
+    assert response.status_code == 200
+    function = response.json()["choices"][0]["message"]["tool_calls"][0]["function"]
+    assert function == {"name": "forecast", "arguments": arguments}
+
+
+@pytest.mark.parametrize("chunks", [None, "3", "1", "1000"])
+def test_streamed_tool_call_fragments_concatenate_to_the_arguments(provider: MockProvider, chunks: str | None) -> None:
+    arguments = '{"location": "Paris", "unit": "celsius"}'
+    headers = {"x-mock-tool-call": "get_weather", "x-mock-tool-arguments": arguments}
+    if chunks is not None:
+        headers["x-mock-chunks"] = chunks
+    stream = sdk(provider, **headers).chat.completions.create(
+        model="gpt-test",
+        messages=[{"role": "user", "content": "Weather?"}],
+        tools=[WEATHER_TOOL],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    first, *fragments, finish, usage = list(stream)
+
+    delta = first.choices[0].delta
+    assert delta.role == "assistant"
+    assert delta.content is None
+    [opening] = delta.tool_calls or []
+    assert (opening.index, opening.type) == (0, "function")
+    assert opening.id is not None and opening.id.startswith("call_mock_")
+    assert opening.function is not None
+    assert (opening.function.name, opening.function.arguments) == ("get_weather", "")
+
+    expected = min(int(chunks or 5), len(arguments))
+    assert len(fragments) == expected
+    pieces = []
+    for chunk in fragments:
+        [call] = chunk.choices[0].delta.tool_calls or []
+        assert call.index == 0 and call.id is None
+        assert call.function is not None and call.function.name is None
+        assert call.function.arguments
+        pieces.append(call.function.arguments)
+    assert "".join(pieces) == arguments
+    # Cut by length, not at JSON tokens, as real providers' fragments are.
+    assert max(map(len, pieces)) - min(map(len, pieces)) <= 1
+
+    assert finish.choices[0].finish_reason == "tool_calls"
+    assert finish.choices[0].delta.tool_calls is None and finish.choices[0].delta.content is None
+    assert usage.choices == [] and usage.usage is not None
+    assert usage.usage.completion_tokens == expected
+
+
+def test_streamed_tool_call_without_usage_ends_with_done(http: httpx.Client) -> None:
+    response = http.post(
+        "/v1/chat/completions", json={**CHAT_BODY, "stream": True}, headers={"x-mock-tool-call": "get_weather"}
+    )
+
+    events = sse_events(response)
+    assert events[-1] == "[DONE]"
+    assert events[-2]["choices"][0] == {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "tool_calls"}
+    assert all("usage" not in event for event in events[:-1])
+    fragments = [event["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] for event in events[1:-2]]
+    assert fragments == ['{"loc', 'atio', 'n": ', '"Par', 'is"}']
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_result_comes_back_in_the_answer(provider: MockProvider, stream: bool) -> None:
+    client = sdk(provider)
+    messages: list[Any] = [{"role": "user", "content": "Weather in Paris?"}]
+    call = (
+        sdk(provider, **{"x-mock-tool-call": "get_weather"})
+        .chat.completions.create(model="gpt-test", messages=messages, tools=[WEATHER_TOOL])
+        .choices[0]
+        .message
+    )
+    messages += [
+        call.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": (call.tool_calls or [])[0].id, "content": "18°C and sunny"},
+    ]
+
+    if stream:
+        chunks = list(
+            client.chat.completions.create(model="gpt-test", messages=messages, tools=[WEATHER_TOOL], stream=True)
+        )
+        assert chunks[-1].choices[0].finish_reason == "stop"
+        content = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
+        assert len(chunks) == 1 + 5 + 1
+    else:
+        completion = client.chat.completions.create(model="gpt-test", messages=messages, tools=[WEATHER_TOOL])
+        assert completion.choices[0].finish_reason == "stop"
+        assert completion.choices[0].message.tool_calls is None
+        content = completion.choices[0].message.content or ""
+    assert content == "The tool said: 18°C and sunny"
+
+
+def test_a_tool_result_given_as_content_parts_is_read_as_text(http: httpx.Client) -> None:
+    parts = [{"type": "text", "text": "18°C"}, {"type": "text", "text": " and sunny"}]
+    body = {**CHAT_BODY, "messages": [*CHAT_BODY["messages"], {"role": "tool", "tool_call_id": "c", "content": parts}]}
+    content = http.post("/v1/chat/completions", json=body).json()["choices"][0]["message"]["content"]
+    assert content == "The tool said: 18°C and sunny"
+
+
+def test_only_a_tool_message_last_changes_the_text(http: httpx.Client) -> None:
+    messages = [{"role": "tool", "tool_call_id": "c", "content": "old"}, {"role": "user", "content": "And now?"}]
+    content = http.post("/v1/chat/completions", json={**CHAT_BODY, "messages": messages}).json()
+    assert content["choices"][0]["message"]["content"] == "Hello from the aiplane mock"
+
+
+def test_the_tool_call_header_wins_over_a_tool_result(http: httpx.Client) -> None:
+    messages = [*CHAT_BODY["messages"], {"role": "tool", "tool_call_id": "c", "content": "18°C"}]
+    response = http.post(
+        "/v1/chat/completions", json={**CHAT_BODY, "messages": messages}, headers={"x-mock-tool-call": "get_time"}
+    )
+    choice = response.json()["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["tool_calls"][0]["function"]["name"] == "get_time"
+
+
+@pytest.mark.parametrize(
+    ("tools", "count"), [(None, "0"), ([], "0"), ([WEATHER_TOOL], "1"), ([WEATHER_TOOL, TIME_TOOL], "2")]
+)
+def test_the_tools_count_is_echoed(http: httpx.Client, tools: list[Any] | None, count: str) -> None:
+    body = CHAT_BODY if tools is None else {**CHAT_BODY, "tools": tools}
+    for stream in (False, True):
+        response = http.post("/v1/chat/completions", json={**body, "stream": stream})
+        assert response.status_code == 200
+        assert response.headers["x-mock-tools"] == count
+
+
+def test_the_tools_count_reaches_the_sdk(provider: MockProvider) -> None:
+    raw = sdk(provider).chat.completions.with_raw_response.create(
+        model="gpt-test", messages=[{"role": "user", "content": "Hi"}], tools=[WEATHER_TOOL, TIME_TOOL]
+    )
+    assert raw.headers["x-mock-tools"] == "2"
+
+
+def test_tools_that_are_not_a_list_are_400(http: httpx.Client) -> None:
+    response = http.post("/v1/chat/completions", json={**CHAT_BODY, "tools": {"type": "function"}})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "tools"
+
+
+@pytest.mark.parametrize("arguments", ["not json", '["a", "list"]', '"text"', "42", "null", '{"open":'])
+def test_tool_arguments_that_are_not_a_json_object_are_400(provider: MockProvider, arguments: str) -> None:
+    client = sdk(provider, **{"x-mock-tool-call": "get_weather", "x-mock-tool-arguments": arguments})
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "Hi"}])
+    assert raised.value.status_code == 400
+    assert raised.value.param == "x-mock-tool-arguments"
+    assert raised.value.type == "invalid_request_error"
+
+
+@pytest.mark.parametrize("name", ["has space", "dots.not.allowed", "x" * 65])
+def test_an_invalid_tool_name_is_400(http: httpx.Client, name: str) -> None:
+    response = http.post("/v1/chat/completions", json=CHAT_BODY, headers={"x-mock-tool-call": name})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "x-mock-tool-call"
+
+
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", "/v1/unknown"), ("GET", "/v1/chat/completions"), ("POST", "/v1/models")]
 )
@@ -276,3 +472,459 @@ def test_run_mock_provider_announces_its_address_and_exits_cleanly_on_sigterm() 
     finally:
         process.kill()
         process.wait()
+
+
+# Anthropic's Messages API, chosen by the `…/messages` path, obeys the same x-mock-* headers.
+
+MESSAGES_BODY = {"model": "claude-test", "max_tokens": 100, "messages": [{"role": "user", "content": "Say hello."}]}
+ANTHROPIC_VERSION = {"anthropic-version": "2023-06-01"}
+CLAUDE_WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "The weather in a city.",
+    "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+}
+STREAM_EVENTS = ["message_start", "content_block_start", "ping"]
+STREAM_END = ["content_block_stop", "message_delta", "message_stop"]
+
+
+def claude(provider: MockProvider, prefix: str = "", **headers: str) -> anthropic.Anthropic:
+    return anthropic.Anthropic(
+        base_url=provider.url + prefix, api_key="sk-ant-test", max_retries=0, default_headers=headers
+    )
+
+
+def post_messages(http: httpx.Client, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+    return http.post("/v1/messages", json=body, headers={**ANTHROPIC_VERSION, **(headers or {})})
+
+
+def named_events(response: httpx.Response) -> list[tuple[str, Any]]:
+    """An Anthropic event stream as (event name, decoded data) pairs; each data's `type` is its event's name."""
+    assert response.headers["content-type"] == "text/event-stream"
+    events = []
+    for block in response.text.split("\n\n"):
+        if block:
+            event, data = block.split("\n")
+            name, payload = event.removeprefix("event: "), orjson.loads(data.removeprefix("data: "))
+            assert payload["type"] == name
+            events.append((name, payload))
+    return events
+
+
+def assert_anthropic_error(response: httpx.Response, status: int, error_type: str) -> str:
+    assert response.status_code == status
+    body = response.json()
+    assert body["type"] == "error"
+    assert set(body["error"]) == {"type", "message"}
+    assert body["error"]["type"] == error_type
+    assert body["error"]["message"]
+    return body["error"]["message"]
+
+
+def test_message_through_the_anthropic_sdk(provider: MockProvider) -> None:
+    message = claude(provider).messages.create(
+        model="claude-test", max_tokens=100, messages=[{"role": "user", "content": "Hi"}]
+    )
+
+    assert re.fullmatch(r"msg_mock_\d+", message.id)
+    assert (message.type, message.role, message.model) == ("message", "assistant", "claude-test")
+    [block] = message.content
+    assert block.type == "text" and block.text == "Hello from the aiplane mock"
+    assert (message.stop_reason, message.stop_sequence) == ("end_turn", None)
+    assert message.usage.output_tokens == 5
+    assert message.usage.input_tokens > 0
+
+
+def test_message_wire_format_is_anthropics(http: httpx.Client) -> None:
+    body = orjson.dumps({**MESSAGES_BODY, "messages": [{"role": "user", "content": "x" * 4000}]})
+    response = http.post("/v1/messages", content=body, headers=ANTHROPIC_VERSION)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    message = response.json()
+    assert re.fullmatch(r"msg_mock_\d+", message.pop("id"))
+    assert message == {
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [{"type": "text", "text": "Hello from the aiplane mock"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": len(body) // 4,
+            "output_tokens": 5,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
+    }
+
+
+def test_messages_echo_the_api_key_path_and_tools(provider: MockProvider) -> None:
+    raw = claude(provider, prefix="/custom/prefix").messages.with_raw_response.create(
+        model="claude-test", max_tokens=10, messages=[{"role": "user", "content": "Hi"}], tools=[CLAUDE_WEATHER_TOOL]
+    )
+
+    # The SDK sends its key as `x-api-key` or, in recent versions, as a bearer token: each is echoed as sent.
+    sent = raw.http_request.headers
+    assert (sent.get("x-api-key"), sent.get("authorization")) in {("sk-ant-test", None), (None, "Bearer sk-ant-test")}
+    assert raw.headers["x-mock-api-key"] == sent.get("x-api-key", "-")
+    assert raw.headers["x-mock-authorization"] == sent.get("authorization", "-")
+    assert raw.headers["x-mock-path"] == "/custom/prefix/v1/messages"
+    assert raw.headers["x-mock-tools"] == "1"
+    assert raw.parse().content[0].type == "text"
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions", "/nowhere"])
+def test_the_api_key_header_is_echoed_and_a_missing_one_is_a_dash(http: httpx.Client, path: str) -> None:
+    with_key = http.post(path, json=MESSAGES_BODY, headers={**ANTHROPIC_VERSION, "x-api-key": "sk-ant-test"})
+    without = http.post(path, json=MESSAGES_BODY, headers=ANTHROPIC_VERSION)
+    assert with_key.headers["x-mock-api-key"] == "sk-ant-test"
+    assert without.headers["x-mock-api-key"] == "-"
+
+
+def test_streaming_through_the_anthropic_sdk_assembles_the_message(provider: MockProvider) -> None:
+    client = claude(provider, **{"x-mock-chunks": "7"})
+    with client.messages.stream(
+        model="claude-test", max_tokens=100, messages=[{"role": "user", "content": "Hi"}]
+    ) as stream:
+        pieces = list(stream.text_stream)
+        message = stream.get_final_message()
+
+    assert len(pieces) == 7
+    assert "".join(pieces) == "Hello from the aiplane mock provider. Hello"
+    assert re.fullmatch(r"msg_mock_\d+", message.id)
+    assert message.model == "claude-test"
+    assert [(block.type, getattr(block, "text", None)) for block in message.content] == [("text", "".join(pieces))]
+    assert message.stop_reason == "end_turn"
+    assert message.usage.output_tokens == 7
+    assert message.usage.input_tokens > 0
+
+
+def test_streamed_wire_format_is_anthropics_event_sequence(http: httpx.Client) -> None:
+    body = {**MESSAGES_BODY, "stream": True}
+    events = named_events(post_messages(http, body, {"x-mock-chunks": "3"}))
+
+    assert [name for name, _ in events] == [*STREAM_EVENTS, *["content_block_delta"] * 3, *STREAM_END]
+    start = events[0][1]["message"]
+    assert re.fullmatch(r"msg_mock_\d+", start.pop("id"))
+    assert start == {
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": len(orjson.dumps(body)) // 4,
+            "output_tokens": 1,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
+    }
+    assert events[1][1] == {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    assert events[2][1] == {"type": "ping"}
+    deltas = [data for name, data in events if name == "content_block_delta"]
+    assert [delta["delta"] for delta in deltas] == [
+        {"type": "text_delta", "text": text} for text in ("Hello", " from", " the")
+    ]
+    assert all(delta["index"] == 0 for delta in deltas)
+    assert events[-3][1] == {"type": "content_block_stop", "index": 0}
+    assert events[-2][1] == {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": 3},
+    }
+    assert events[-1][1] == {"type": "message_stop"}
+
+
+def test_anthropic_events_are_sent_as_they_are_produced(provider: MockProvider) -> None:
+    headers = {**ANTHROPIC_VERSION, "x-mock-chunks": "3", "x-mock-chunk-interval-ms": "150"}
+    arrivals: list[float] = []
+    with httpx.Client(base_url=provider.url, timeout=10) as client:
+        start = time.monotonic()
+        with client.stream("POST", "/v1/messages", json={**MESSAGES_BODY, "stream": True}, headers=headers) as response:
+            assert response.headers["transfer-encoding"] == "chunked"
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    arrivals.append(time.monotonic() - start)
+
+    assert len(arrivals) == 3 + 3 + 3
+    assert arrivals[0] < 0.3, "the first event waited for the whole stream"
+    assert arrivals[-1] >= 0.45
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_response_bytes_header_sizes_an_anthropic_reply(http: httpx.Client, stream: bool) -> None:
+    response = post_messages(http, {**MESSAGES_BODY, "stream": stream}, {"x-mock-response-bytes": "10000"})
+    if stream:
+        events = named_events(response)
+        text = "".join(data["delta"]["text"] for name, data in events if name == "content_block_delta")
+    else:
+        text = response.json()["content"][0]["text"]
+    assert abs(len(text.encode()) - 10000) <= 100
+
+
+def test_tool_use_through_the_anthropic_sdk(provider: MockProvider) -> None:
+    arguments = '{"location": "Zürich", "days": 3}'
+    client = claude(provider, **{"x-mock-tool-call": "get_weather", "x-mock-tool-arguments": arguments})
+    message = client.messages.create(
+        model="claude-test",
+        max_tokens=100,
+        messages=[{"role": "user", "content": "Weather?"}],
+        tools=[CLAUDE_WEATHER_TOOL],
+    )
+
+    assert message.stop_reason == "tool_use"
+    [block] = message.content
+    assert block.type == "tool_use"
+    assert re.fullmatch(r"toolu_mock_\d+", block.id)
+    assert block.name == "get_weather"
+    assert block.input == {"location": "Zürich", "days": 3}
+
+    again = client.messages.create(model="claude-test", max_tokens=100, messages=[])
+    assert again.content[0].type == "tool_use" and again.content[0].id != block.id
+
+
+@pytest.mark.parametrize("chunks", [None, "3", "1", "1000"])
+def test_streamed_tool_use_input_is_parsed_from_the_deltas(
+    provider: MockProvider, http: httpx.Client, chunks: str | None
+) -> None:
+    arguments = '{"location": "Paris", "unit": "celsius"}'
+    headers = {"x-mock-tool-call": "get_weather", "x-mock-tool-arguments": arguments}
+    if chunks is not None:
+        headers["x-mock-chunks"] = chunks
+    expected = min(int(chunks or 5), len(arguments))
+
+    with claude(provider, **headers).messages.stream(
+        model="claude-test",
+        max_tokens=100,
+        messages=[{"role": "user", "content": "Weather?"}],
+        tools=[CLAUDE_WEATHER_TOOL],
+    ) as stream:
+        message = stream.get_final_message()
+    assert message.stop_reason == "tool_use"
+    [block] = message.content
+    assert block.type == "tool_use" and block.name == "get_weather"
+    assert re.fullmatch(r"toolu_mock_\d+", block.id)
+    assert block.input == {"location": "Paris", "unit": "celsius"}
+    assert message.usage.output_tokens == expected
+
+    events = named_events(post_messages(http, {**MESSAGES_BODY, "stream": True}, headers))
+    assert [name for name, _ in events] == [*STREAM_EVENTS, *["content_block_delta"] * expected, *STREAM_END]
+    opening = events[1][1]["content_block"]
+    assert re.fullmatch(r"toolu_mock_\d+", opening.pop("id"))
+    assert opening == {"type": "tool_use", "name": "get_weather", "input": {}}
+    deltas = [data["delta"] for name, data in events if name == "content_block_delta"]
+    assert {delta["type"] for delta in deltas} == {"input_json_delta"}
+    pieces = [delta["partial_json"] for delta in deltas]
+    assert all(pieces) and "".join(pieces) == arguments
+    assert max(map(len, pieces)) - min(map(len, pieces)) <= 1
+    assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_result_comes_back_in_the_anthropic_answer(provider: MockProvider, stream: bool) -> None:
+    messages: list[Any] = [{"role": "user", "content": "Weather in Paris?"}]
+    call = claude(provider, **{"x-mock-tool-call": "get_weather"}).messages.create(
+        model="claude-test", max_tokens=100, messages=messages, tools=[CLAUDE_WEATHER_TOOL]
+    )
+    tool_use = call.content[0]
+    assert tool_use.type == "tool_use"
+    messages += [
+        {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in call.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_use.id, "content": "18°C and sunny"}]},
+    ]
+
+    client = claude(provider)
+    if stream:
+        with client.messages.stream(
+            model="claude-test", max_tokens=100, messages=messages, tools=[CLAUDE_WEATHER_TOOL]
+        ) as streamed:
+            pieces = list(streamed.text_stream)
+            answer = streamed.get_final_message()
+        assert len(pieces) == 5
+    else:
+        answer = client.messages.create(
+            model="claude-test", max_tokens=100, messages=messages, tools=[CLAUDE_WEATHER_TOOL]
+        )
+    assert answer.stop_reason == "end_turn"
+    assert [(block.type, getattr(block, "text", None)) for block in answer.content] == [
+        ("text", "The tool said: 18°C and sunny")
+    ]
+
+
+def test_an_anthropic_tool_result_given_as_blocks_is_read_as_text(http: httpx.Client) -> None:
+    parts = [{"type": "text", "text": "18°C"}, {"type": "text", "text": " and sunny"}]
+    result = {"type": "tool_result", "tool_use_id": "t", "content": parts}
+    body = {**MESSAGES_BODY, "messages": [{"role": "user", "content": [result]}]}
+    assert post_messages(http, body).json()["content"][0]["text"] == "The tool said: 18°C and sunny"
+
+
+def test_only_a_tool_result_in_the_last_user_message_changes_the_text(http: httpx.Client) -> None:
+    result = {"type": "tool_result", "tool_use_id": "t", "content": "old"}
+    messages = [
+        {"role": "user", "content": [result]},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": [{"type": "text", "text": "And now?"}]},
+    ]
+    body = {**MESSAGES_BODY, "messages": messages}
+    assert post_messages(http, body).json()["content"][0]["text"] == "Hello from the aiplane mock"
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "error_type"),
+    [
+        (400, anthropic.BadRequestError, "invalid_request_error"),
+        (401, anthropic.AuthenticationError, "authentication_error"),
+        (403, anthropic.PermissionDeniedError, "permission_error"),
+        (404, anthropic.NotFoundError, "not_found_error"),
+        (413, anthropic.ContentTooLargeError, "request_too_large"),
+        (429, anthropic.RateLimitError, "rate_limit_error"),
+        (500, anthropic.InternalServerError, "api_error"),
+        (503, anthropic.ServiceUnavailableError, "api_error"),
+        (504, anthropic.GatewayTimeoutError, "timeout_error"),
+        (529, anthropic.OverloadedError, "overloaded_error"),
+    ],
+)
+def test_status_header_reaches_the_anthropic_sdk_as_its_exception(
+    provider: MockProvider, status: int, error_class: type[anthropic.APIStatusError], error_type: str
+) -> None:
+    for stream in (False, True):
+        with pytest.raises(error_class) as raised:
+            claude(provider, **{"x-mock-status": str(status)}).messages.create(
+                model="claude-test", max_tokens=10, messages=[], stream=stream
+            )
+        error = raised.value
+        assert error.status_code == status
+        assert error.type == error_type
+        assert error.body == {"type": "error", "error": {"type": error_type, "message": error.api_message}}
+        assert ("retry-after" in error.response.headers) == (status == 429)
+
+
+def test_a_missing_anthropic_version_is_400(http: httpx.Client) -> None:
+    for path in ("/v1/messages", "/v1/messages/count_tokens"):
+        response = http.post(path, json=MESSAGES_BODY, headers={"x-api-key": "sk-ant-test"})
+        message = assert_anthropic_error(response, 400, "invalid_request_error")
+        assert "anthropic-version" in message
+        assert response.headers["x-mock-api-key"] == "sk-ant-test"
+
+
+def test_a_missing_anthropic_version_reaches_the_sdk(provider: MockProvider) -> None:
+    with pytest.raises(anthropic.BadRequestError, match="anthropic-version"):
+        claude(provider).messages.create(
+            model="claude-test", max_tokens=10, messages=[], extra_headers={"anthropic-version": anthropic.Omit()}
+        )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[1, 2]",
+        orjson.dumps({"max_tokens": 10, "messages": []}),
+        orjson.dumps({"model": "", "max_tokens": 10, "messages": []}),
+        orjson.dumps({"model": 7, "max_tokens": 10, "messages": []}),
+        orjson.dumps({"model": "m", "messages": []}),
+        orjson.dumps({"model": "m", "max_tokens": "10", "messages": []}),
+        orjson.dumps({"model": "m", "max_tokens": True, "messages": []}),
+        orjson.dumps({"model": "m", "max_tokens": 1.5, "messages": []}),
+        orjson.dumps({"model": "m", "max_tokens": 0, "messages": []}),
+        orjson.dumps({"model": "m", "max_tokens": 10}),
+        orjson.dumps({"model": "m", "max_tokens": 10, "messages": {"role": "user"}}),
+        orjson.dumps({"model": "m", "max_tokens": 10, "messages": [], "tools": {"name": "t"}}),
+    ],
+)
+def test_malformed_messages_are_400_in_anthropic_shape(http: httpx.Client, body: bytes) -> None:
+    response = http.post("/v1/messages", content=body, headers=ANTHROPIC_VERSION)
+    assert_anthropic_error(response, 400, "invalid_request_error")
+
+
+def test_anthropic_routes_answer_errors_in_anthropic_shape(http: httpx.Client) -> None:
+    message = assert_anthropic_error(http.get("/v1/messages"), 404, "not_found_error")
+    assert message == "Invalid URL (GET /v1/messages)"
+    response = post_messages(http, MESSAGES_BODY, {"x-mock-chunks": "-7"})
+    assert "x-mock-chunks" in assert_anthropic_error(response, 400, "invalid_request_error")
+    response = post_messages(http, MESSAGES_BODY, {"x-mock-tool-call": "get_weather", "x-mock-tool-arguments": "[]"})
+    assert "x-mock-tool-arguments" in assert_anthropic_error(response, 400, "invalid_request_error")
+
+
+def test_count_tokens_is_a_quarter_of_the_request_bytes(provider: MockProvider, http: httpx.Client) -> None:
+    body = orjson.dumps({"model": "claude-test", "messages": [{"role": "user", "content": "x" * 4000}]})
+    response = http.post("/prefix/v1/messages/count_tokens", content=body, headers=ANTHROPIC_VERSION)
+    assert response.status_code == 200
+    assert response.json() == {"input_tokens": len(body) // 4}
+    assert response.headers["x-mock-path"] == "/prefix/v1/messages/count_tokens"
+
+    counted = claude(provider).messages.count_tokens(model="claude-test", messages=[{"role": "user", "content": "Hi"}])
+    assert counted.input_tokens > 0
+
+    missing = http.post("/v1/messages/count_tokens", json={"model": "claude-test"}, headers=ANTHROPIC_VERSION)
+    assert_anthropic_error(missing, 400, "invalid_request_error")
+
+
+# x-mock-stream-error-after: a stream that fails mid-way, in either dialect.
+
+
+@pytest.mark.parametrize(("after", "sent"), [("0", 0), ("2", 2), ("99", 5)])
+def test_anthropic_stream_error_after_k_deltas(
+    provider: MockProvider, http: httpx.Client, after: str, sent: int
+) -> None:
+    headers = {"x-mock-stream-error-after": after}
+    events = named_events(post_messages(http, {**MESSAGES_BODY, "stream": True}, headers))
+
+    assert [name for name, _ in events] == [*STREAM_EVENTS, *["content_block_delta"] * sent, "error"]
+    assert events[-1][1] == {"type": "error", "error": {"type": "overloaded_error", "message": "mock overload"}}
+
+    received: list[str] = []
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        with claude(provider, **headers).messages.stream(
+            model="claude-test", max_tokens=100, messages=[{"role": "user", "content": "Hi"}]
+        ) as stream:
+            received.extend(stream.text_stream)
+    assert len(received) == sent
+    assert raised.value.type == "overloaded_error"
+    assert raised.value.api_message == "mock overload"
+
+
+def test_anthropic_stream_error_cuts_a_tool_use_too(http: httpx.Client) -> None:
+    headers = {"x-mock-tool-call": "get_weather", "x-mock-stream-error-after": "3"}
+    events = named_events(post_messages(http, {**MESSAGES_BODY, "stream": True}, headers))
+    assert [name for name, _ in events] == [*STREAM_EVENTS, *["content_block_delta"] * 3, "error"]
+    assert {data["delta"]["type"] for name, data in events if name == "content_block_delta"} == {"input_json_delta"}
+
+
+@pytest.mark.parametrize(("after", "sent"), [("0", 0), ("2", 2), ("99", 5)])
+def test_openai_stream_error_after_k_chunks(provider: MockProvider, http: httpx.Client, after: str, sent: int) -> None:
+    headers = {"x-mock-stream-error-after": after}
+    body = {**CHAT_BODY, "stream": True, "stream_options": {"include_usage": True}}
+    events = sse_events(http.post("/v1/chat/completions", json=body, headers=headers))
+
+    assert "[DONE]" not in events
+    assert events[-1] == {"error": {"message": "mock overload", "type": "server_error", "code": None}}
+    chunks = events[:-1]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert [chunk["choices"][0]["delta"]["content"] for chunk in chunks[1:]] == list(
+        ["Hello", " from", " the", " aiplane", " mock"][:sent]
+    )
+    assert all(chunk["choices"][0]["finish_reason"] is None for chunk in chunks)
+
+    received: list[str] = []
+    with pytest.raises(openai.APIError, match="mock overload") as raised:
+        for chunk in sdk(provider, **headers).chat.completions.create(
+            model="gpt-test", messages=[{"role": "user", "content": "Hi"}], stream=True
+        ):
+            received.append(chunk.choices[0].delta.content or "")
+    assert len(received) == 1 + sent
+    assert raised.value.body == {"message": "mock overload", "type": "server_error", "code": None}
+
+
+def test_stream_error_header_leaves_unstreamed_replies_alone(http: httpx.Client) -> None:
+    headers = {"x-mock-stream-error-after": "1"}
+    completion = http.post("/v1/chat/completions", json=CHAT_BODY, headers=headers).json()
+    assert completion["choices"][0]["finish_reason"] == "stop"
+    assert post_messages(http, MESSAGES_BODY, headers).json()["stop_reason"] == "end_turn"
+
+
+def test_an_invalid_stream_error_header_is_400(http: httpx.Client) -> None:
+    response = http.post("/v1/chat/completions", json=CHAT_BODY, headers={"x-mock-stream-error-after": "-1"})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "x-mock-stream-error-after"

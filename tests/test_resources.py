@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from envoy.config.cluster.v3.cluster_pb2 import Cluster
-from envoy.extensions.filters.http.ext_proc.v3.ext_proc_pb2 import ExternalProcessor
+from envoy.extensions.filters.http.ext_proc.v3.ext_proc_pb2 import ExternalProcessor, ExtProcPerRoute
 from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
 from envoy.extensions.filters.network.http_connection_manager.v3.http_connection_manager_pb2 import (
     HttpConnectionManager,
@@ -74,11 +74,11 @@ def test_a_provider_without_its_key_gets_no_route_and_no_cluster():
     r = resources()
     assert not any("groq" in name for name in by_name(r[types.CLUSTER]))
     routes = r[types.ROUTE][0].virtual_hosts[0].routes
-    assert [route.name for route in routes] == ["openai/gpt-4o", "local", "no_route"]
+    assert [route.name for route in routes] == ["openai/gpt-4o", "local", "openai_api", "anthropic_api", "no_route"]
 
 
 def test_routes_match_the_decision_header_with_llm_timeouts_and_retries():
-    openai, local, fallback = resources()[types.ROUTE][0].virtual_hosts[0].routes
+    openai, local, _, _, fallback = resources()[types.ROUTE][0].virtual_hosts[0].routes
     assert openai.match.headers[0].name == "x-aiplane-route"
     assert openai.match.headers[0].string_match.exact == "openai/gpt-4o"
     assert openai.route.timeout.seconds == 90 and local.route.timeout.seconds == 300
@@ -87,21 +87,50 @@ def test_routes_match_the_decision_header_with_llm_timeouts_and_retries():
     assert fallback.direct_response.status == 404
 
 
-def test_only_llm_listeners_are_built_with_ext_proc_then_the_router():
-    listeners = resources()[types.LISTENER]
-    assert [listener.name for listener in listeners] == ["llm_llm"]
-    listener = listeners[0]
-    assert listener.per_connection_buffer_limit_bytes.value == 2048
+def decision_filters(listener) -> dict[str, ExternalProcessor]:
     manager = HttpConnectionManager()
     listener.filter_chains[0].filters[0].typed_config.Unpack(manager)
-    assert [f.name for f in manager.http_filters] == ["envoy.filters.http.ext_proc", "envoy.filters.http.router"]
-    ext_proc = ExternalProcessor()
-    manager.http_filters[0].typed_config.Unpack(ext_proc)
-    mode = ext_proc.processing_mode
-    assert (mode.request_header_mode, mode.request_body_mode) == (ProcessingMode.SEND, ProcessingMode.BUFFERED)
-    assert (mode.response_header_mode, mode.response_body_mode) == (ProcessingMode.SKIP, ProcessingMode.NONE)
-    assert ext_proc.message_timeout.seconds >= 5
-    assert not ext_proc.failure_mode_allow
+    assert manager.http_filters[-1].name == "envoy.filters.http.router"
+    filters = {}
+    for http_filter in manager.http_filters[:-1]:
+        filters[http_filter.name] = ExternalProcessor()
+        http_filter.typed_config.Unpack(filters[http_filter.name])
+    return filters
+
+
+def test_llm_listeners_decide_with_ext_proc_before_routing():
+    listeners = resources()[types.LISTENER]
+    assert [listener.name for listener in listeners] == ["llm_llm"]  # the agent listener is not built yet
+    assert listeners[0].per_connection_buffer_limit_bytes.value == 2048
+    filters = decision_filters(listeners[0])
+    assert list(filters) == ["aiplane.ext_proc.translating", "aiplane.ext_proc.direct"]
+    for ext_proc in filters.values():
+        mode = ext_proc.processing_mode
+        assert (mode.request_header_mode, mode.request_body_mode) == (ProcessingMode.SEND, ProcessingMode.BUFFERED)
+        assert (mode.response_header_mode, mode.response_body_mode) == (ProcessingMode.SKIP, ProcessingMode.NONE)
+        assert ext_proc.message_timeout.seconds >= 5 and not ext_proc.failure_mode_allow
+    # Only the translating one may switch response phases on, which needs the body to wait.
+    assert filters["aiplane.ext_proc.translating"].allow_mode_override
+    assert not filters["aiplane.ext_proc.translating"].send_body_without_waiting_for_header_response
+    assert filters["aiplane.ext_proc.direct"].send_body_without_waiting_for_header_response
+
+
+def enabled_filter(route) -> str:
+    (disabled,) = route.typed_per_filter_config
+    per_route = ExtProcPerRoute()
+    route.typed_per_filter_config[disabled].Unpack(per_route)
+    assert per_route.disabled
+    return ({"aiplane.ext_proc.translating", "aiplane.ext_proc.direct"} - {disabled}).pop()
+
+
+def test_each_client_api_gets_the_direct_filter_unless_its_clients_may_need_translating():
+    routes = {route.name: route for route in resources()[types.ROUTE][0].virtual_hosts[0].routes}
+    # Every provider here speaks OpenAI: OpenAI clients never need translating, Anthropic clients always.
+    assert enabled_filter(routes["openai_api"]) == "aiplane.ext_proc.direct"
+    assert enabled_filter(routes["anthropic_api"]) == "aiplane.ext_proc.translating"
+    # A request that arrives with the route header already set is still decided, translating if need be.
+    assert enabled_filter(routes["openai/gpt-4o"]) == "aiplane.ext_proc.translating"
+    assert enabled_filter(routes["no_route"]) == "aiplane.ext_proc.translating"
 
 
 def test_no_provider_key_is_ever_in_envoys_resources():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import orjson
 import pytest
 from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
+from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
 from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeaders
 
 from aiplane.extproc import decisions
+from aiplane.extproc.decisions import Exchange
 from aiplane.extproc.routing import RoutingTable
 from aiplane.policy import parse_policy
 
@@ -104,7 +106,14 @@ def mutation_of(response) -> dict[str, str]:
 
 def test_request_headers_wait_for_the_body_of_a_chat_completion():
     decision = decisions.on_request_headers(table(), headers("POST", "/v1/chat/completions?x=1"))
-    assert decision.awaits_body and decision.response == decisions.CONTINUE_HEADERS
+    assert decision.exchange.client == "openai" and decision.response == decisions.CONTINUE_HEADERS
+
+
+def test_an_anthropic_client_switches_the_response_headers_phase_on():
+    decision = decisions.on_request_headers(table(), headers("POST", "/v1/messages"))
+    assert decision.exchange.client == "anthropic"
+    assert decision.response.mode_override.response_header_mode == ProcessingMode.SEND
+    assert decision.response.mode_override.request_body_mode == ProcessingMode.BUFFERED
 
 
 @pytest.mark.parametrize(
@@ -122,19 +131,18 @@ def test_request_headers_reject_what_needs_no_body(request_headers, status, code
     assert orjson.loads(immediate.body)["error"]["code"] == code
 
 
-def test_models_is_answered_from_the_policy():
+def test_models_is_answered_from_the_policy_in_the_clients_shape():
     immediate = decisions.on_request_headers(table(), headers("GET", "/v1/models")).response.immediate_response
     assert immediate.status.code == 200 and orjson.loads(immediate.body)["object"] == "list"
-
-
-def test_no_policy_yet_is_a_503():
-    immediate = decisions.on_request_headers(None, headers("GET", "/v1/models")).response.immediate_response
-    assert immediate.status.code == 503
+    anthropic = headers("GET", "/v1/models", anthropic_version="2023-06-01")
+    listed = orjson.loads(decisions.on_request_headers(table(), anthropic).response.immediate_response.body)
+    assert listed["data"][0] == {"type": "model", "id": "mock/mock-gpt", "display_name": "mock/mock-gpt", "created_at": "1970-01-01T00:00:00Z"}
+    assert listed["has_more"] is False
 
 
 def test_the_body_is_rewritten_for_the_provider_with_credentials_and_route():
     body = orjson.dumps({"model": "fast", "messages": [{"role": "user", "content": "hi"}]})
-    response = decisions.on_request_body(table(), HttpBody(body=body, end_of_stream=True))
+    response = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=body, end_of_stream=True))
     common = response.request_body.response
     assert common.clear_route_cache
     new_body = common.body_mutation.body
@@ -149,13 +157,13 @@ def test_the_body_is_rewritten_for_the_provider_with_credentials_and_route():
 
 def test_an_unchanged_model_leaves_the_body_alone():
     body = orjson.dumps({"model": "mock-gpt", "messages": []})
-    response = decisions.on_request_body(table(), HttpBody(body=body, end_of_stream=True))
+    response = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=body, end_of_stream=True))
     assert not response.request_body.response.HasField("body_mutation")
     assert "content-length" not in mutation_of(response)
 
 
 def test_passthrough_keeps_the_clients_authorization_and_others_drop_it_without_a_key():
-    local = decisions.on_request_body(table(), HttpBody(body=b'{"model": "llama3"}', end_of_stream=True))
+    local = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=b'{"model": "llama3"}', end_of_stream=True))
     common = local.request_body.response
     assert "authorization" not in mutation_of(local)
     assert "authorization" not in common.header_mutation.remove_headers
@@ -173,7 +181,7 @@ def test_passthrough_keeps_the_clients_authorization_and_others_drop_it_without_
     ],
 )
 def test_bad_bodies_get_openai_errors(body, status, code):
-    response = decisions.on_request_body(table(), HttpBody(body=body, end_of_stream=True))
+    response = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=body, end_of_stream=True))
     immediate = response.immediate_response
     assert immediate.status.code == status
     assert orjson.loads(immediate.body)["error"]["code"] == code

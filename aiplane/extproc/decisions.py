@@ -1,8 +1,15 @@
 """What to do with one LLM request: pure functions from ext_proc messages to answers.
 
-The request-headers phase classifies the route and rejects what can be
-rejected without a body; the request-body phase resolves the model and
-rewrites the request for its provider. No I/O happens here.
+- request headers: the client's dialect from the path; what can be answered without a
+  body is answered (`/v1/models`, unknown routes). A client whose dialect may need
+  translating switches the response-headers phase on.
+- request body: resolve the model, translate the body for the provider's dialect,
+  rewrite path, host and credentials.
+- response headers (translated exchanges only): switch the body phase on, STREAMED for
+  SSE and BUFFERED for JSON, or leave it off when nothing needs translating.
+- response body: translate, chunk by chunk for streams.
+
+One `Exchange` per ext_proc stream carries what earlier phases learned. No I/O here.
 """
 
 from __future__ import annotations
@@ -10,9 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
+from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
 from envoy.service.ext_proc.v3.external_processor_pb2 import (
+    BodyMutation,
     BodyResponse,
     CommonResponse,
+    HeaderMutation,
     HeadersResponse,
     HttpBody,
     HttpHeaders,
@@ -20,10 +30,14 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     TrailersResponse,
 )
 
+from aiplane.dialects import ANTHROPIC, CLIENT_ROUTES, TRANSLATORS, can_serve
 from aiplane.extproc import replies
-from aiplane.extproc.routing import CHAT_COMPLETIONS, RoutingTable, header
+from aiplane.extproc.routing import RoutingTable, header
+from aiplane.translate import StreamTranslator, Translator, UnsupportedFeature
 
 MODELS = "/v1/models"
+# Client credentials and API headers of a dialect, not forwarded to another dialect's provider.
+_CLIENT_ONLY_HEADERS = {ANTHROPIC: ("x-api-key", "anthropic-version", "anthropic-beta")}
 
 CONTINUE_HEADERS = ProcessingResponse(request_headers=HeadersResponse())
 # Answers for phases the filter was not asked to send, so Envoy never waits on us.
@@ -37,57 +51,147 @@ CONTINUE = {
 }
 
 
+def _mode(response_headers: int, response_body: int) -> ProcessingMode:
+    # An override replaces the whole mode, so it restates the request side.
+    return ProcessingMode(
+        request_header_mode=ProcessingMode.SEND,
+        request_body_mode=ProcessingMode.BUFFERED,
+        response_header_mode=response_headers,
+        response_body_mode=response_body,
+        request_trailer_mode=ProcessingMode.SKIP,
+        response_trailer_mode=ProcessingMode.SKIP,
+    )
+
+
+# Envoy honours an override only here, before the provider is known: a client that may meet a
+# provider of another dialect sees the response headers, and `on_response_headers` decides.
+_SEE_RESPONSE_HEADERS = ProcessingResponse(
+    request_headers=HeadersResponse(), mode_override=_mode(ProcessingMode.SEND, ProcessingMode.NONE)
+)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """What one request has shown so far."""
+
+    client: str  # the client's dialect
+    model: str = ""  # as the client asked for it
+    translator: Translator | None = None  # None: the provider speaks the client's dialect
+    stream: StreamTranslator | None = None
+    error_status: int = 0  # the provider's status when it answered with an error
+
+
 @dataclass(frozen=True, slots=True)
 class HeadersDecision:
     response: ProcessingResponse
-    awaits_body: bool  # True when the body phase will decide
+    exchange: Exchange | None  # None: answered, nothing more to decide
 
 
-def _method_and_path(headers: HttpHeaders) -> tuple[str, str]:
-    path = method = ""
+def _pseudo_headers(headers: HttpHeaders, *names: str) -> dict[str, str]:
+    found = {}
     for h in headers.headers.headers:
-        if h.key == ":path":
-            path = (h.raw_value or h.value.encode()).decode("latin-1")
-        elif h.key == ":method":
-            method = (h.raw_value or h.value.encode()).decode("latin-1")
-    return method, path.partition("?")[0]
+        if h.key in names:
+            found[h.key] = (h.raw_value or h.value.encode()).decode("latin-1")
+    return found
 
 
-def on_request_headers(table: RoutingTable | None, headers: HttpHeaders) -> HeadersDecision:
-    if table is None:
-        return HeadersDecision(replies.no_policy(), False)
-    method, path = _method_and_path(headers)
-    if path == CHAT_COMPLETIONS and method == "POST":
+def on_request_headers(table: RoutingTable, headers: HttpHeaders) -> HeadersDecision:
+    found = _pseudo_headers(headers, ":method", ":path", "anthropic-version")
+    method, path = found.get(":method", ""), found.get(":path", "").partition("?")[0]
+    client = CLIENT_ROUTES.get((method, path))
+    if client is not None:
         if headers.end_of_stream:
-            return HeadersDecision(replies.malformed_json("the body is empty"), False)
-        return HeadersDecision(CONTINUE_HEADERS, True)
+            return HeadersDecision(replies.malformed_json(client, "the body is empty"), None)
+        response = _SEE_RESPONSE_HEADERS if client in table.translating_clients else CONTINUE_HEADERS
+        return HeadersDecision(response, Exchange(client))
     if path == MODELS and method == "GET":
-        return HeadersDecision(replies.json_reply(200, table.models_body), False)
-    return HeadersDecision(replies.unsupported_route(method, path), False)
+        body = table.anthropic_models_body if "anthropic-version" in found else table.models_body
+        return HeadersDecision(replies.json_reply(200, body), None)
+    return HeadersDecision(replies.unsupported_route(method, path), None)
 
 
-def on_request_body(table: RoutingTable, body: HttpBody) -> ProcessingResponse:
-    # Envoy enforces the body size limit while buffering (see xds.resources).
+def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> ProcessingResponse:
+    client = exchange.client
     try:
         doc = orjson.loads(body.body)
     except orjson.JSONDecodeError as exc:
-        return replies.malformed_json(str(exc))
+        return replies.malformed_json(client, str(exc))
     if not isinstance(doc, dict):
-        return replies.malformed_json("the body must be a JSON object")
+        return replies.malformed_json(client, "the body must be a JSON object")
     model = doc.get("model")
     if not isinstance(model, str):
-        return replies.missing_model()
+        return replies.missing_model(client)
     resolution = table.resolve(model)
     if resolution is None:
-        return replies.unknown_model(model, table.unknown_model_hint())
+        return replies.unknown_model(client, model, table.unknown_model_hint())
     route = resolution.route
     if route.disabled:
-        return replies.provider_disabled(route.provider, route.disabled)
+        return replies.provider_disabled(client, route.provider, route.disabled)
+    if not can_serve(client, route.interface):
+        return replies.untranslatable(client, route.provider, route.interface)
 
     common = CommonResponse(header_mutation=route.mutation, clear_route_cache=True)
-    if resolution.upstream_model != model:
+    translator = TRANSLATORS.get((client, route.interface))
+    if translator is not None:
+        try:
+            doc = translator.request(doc, resolution.upstream_model)
+        except UnsupportedFeature as exc:
+            return replies.unsupported_feature(client, exc.param, exc.message)
+        common.header_mutation.remove_headers.extend(_CLIENT_ONLY_HEADERS.get(client, ()))
+        exchange.model, exchange.translator = model, translator
+    elif resolution.upstream_model != model:
         doc["model"] = resolution.upstream_model
-        new_body = orjson.dumps(doc)
-        common.body_mutation.body = new_body
-        common.header_mutation.set_headers.append(header("content-length", str(len(new_body))))
+    else:
+        return ProcessingResponse(request_body=BodyResponse(response=common))
+    new_body = orjson.dumps(doc)
+    common.body_mutation.body = new_body
+    common.header_mutation.set_headers.append(header("content-length", str(len(new_body))))
     return ProcessingResponse(request_body=BodyResponse(response=common))
+
+
+def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingResponse:
+    if exchange.translator is None:
+        return ProcessingResponse(
+            response_headers=HeadersResponse(), mode_override=_mode(ProcessingMode.SKIP, ProcessingMode.NONE)
+        )
+    found = _pseudo_headers(headers, ":status", "content-type")
+    status = int(found.get(":status", "200"))
+    mutation = HeaderMutation(remove_headers=["content-length"])  # the translated body has another length
+    if status >= 400:
+        exchange.error_status = status
+        mutation.set_headers.append(header("content-type", "application/json"))
+        body_mode = ProcessingMode.BUFFERED
+    elif found.get("content-type", "").startswith("text/event-stream"):
+        exchange.stream = exchange.translator.stream(exchange.model)
+        body_mode = ProcessingMode.STREAMED
+    else:
+        body_mode = ProcessingMode.BUFFERED
+    return ProcessingResponse(
+        response_headers=HeadersResponse(response=CommonResponse(header_mutation=mutation)),
+        mode_override=_mode(ProcessingMode.SEND, body_mode),
+    )
+
+
+def _replace_body(new_body: bytes) -> ProcessingResponse:
+    mutation = BodyMutation(body=new_body) if new_body else BodyMutation(clear_body=True)
+    return ProcessingResponse(response_body=BodyResponse(response=CommonResponse(body_mutation=mutation)))
+
+
+def on_response_body(exchange: Exchange, body: HttpBody) -> ProcessingResponse:
+    translator = exchange.translator
+    if translator is None:
+        return CONTINUE["response_body"]
+    if exchange.stream is not None:
+        out = exchange.stream.feed(body.body)
+        if body.end_of_stream:
+            out += exchange.stream.finish()
+        return _replace_body(out)
+    if exchange.error_status:
+        return _replace_body(translator.error(exchange.error_status, body.body))
+    try:
+        doc = orjson.loads(body.body)
+        translated, _usage = translator.response(doc)
+    except (orjson.JSONDecodeError, UnsupportedFeature, TypeError, KeyError, ValueError) as exc:
+        # A provider answer that cannot be read is the provider's failure, said in the client's dialect.
+        return _replace_body(translator.error(502, f"unreadable provider response: {exc}".encode()))
+    return _replace_body(orjson.dumps(translated))

@@ -22,7 +22,7 @@ import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
 from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
 
-from aiplane.dialects import provider_availability
+from aiplane.dialects import provider_availability, translating_clients
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
@@ -41,6 +41,7 @@ class Route:
     """One provider entry, ready to apply to a request."""
 
     provider: str  # the entry's name, as the user wrote it
+    interface: str  # the API it speaks: a provider dialect
     upstream_model: str | None  # None for a wildcard entry: the requested name is used
     mutation: HeaderMutation  # path, authority, route header, credentials, extra headers
     disabled: str | None  # why the entry cannot serve, or None
@@ -69,6 +70,7 @@ def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str,
             remove_headers.append("authorization")
     return Route(
         provider=entry.name,
+        interface=entry.provider_interface,
         upstream_model=None if entry.is_wildcard else entry.model_name,
         mutation=HeaderMutation(set_headers=set_headers, remove_headers=remove_headers),
         disabled=disabled,
@@ -85,7 +87,9 @@ class RoutingTable:
         self._default: Route | None = None
         listed: list[tuple[str, str]] = []
         # The default entry claims its bare name first.
-        ordered = sorted(provider_availability(policy, env), key=lambda item: not item[0].default)
+        availability = provider_availability(policy, env)
+        self.translating_clients = translating_clients(entry for entry, disabled in availability if not disabled)
+        ordered = sorted(availability, key=lambda item: not item[0].default)
         for entry, disabled in ordered:
             route = _compile_route(entry, disabled, env)
             if entry.is_wildcard:
@@ -108,6 +112,18 @@ class RoutingTable:
             {
                 "object": "list",
                 "data": [{"id": mid, "object": "model", "created": 0, "owned_by": owner} for mid, owner in listed],
+            }
+        )
+        ids = [mid for mid, _ in listed]
+        self.anthropic_models_body: bytes = orjson.dumps(
+            {
+                "data": [
+                    {"type": "model", "id": mid, "display_name": mid, "created_at": "1970-01-01T00:00:00Z"}
+                    for mid in ids
+                ],
+                "has_more": False,
+                "first_id": ids[0] if ids else None,
+                "last_id": ids[-1] if ids else None,
             }
         )
 

@@ -1,8 +1,8 @@
 """The ext_proc gRPC servicer: a thin async shell over `decisions`.
 
 Envoy opens one stream per HTTP request. The routing table in force when the
-request's headers arrive serves the whole request, so a policy swap mid-request
-never mixes two policies.
+stream opens serves the whole request, so a policy swap mid-request never mixes
+two policies; an `Exchange` carries what one phase learned to the next.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import grpc
 from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as ext_proc_grpc
 from envoy.service.ext_proc.v3.external_processor_pb2 import ProcessingRequest, ProcessingResponse
 
-from aiplane.extproc import decisions
+from aiplane.extproc import decisions, replies
 from aiplane.extproc.routing import RoutingTable
 
 
@@ -29,16 +29,26 @@ class DecisionServer(ext_proc_grpc.ExternalProcessorServicer):
         self, request_iterator: AsyncIterator[ProcessingRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[ProcessingResponse]:
         table = self.table
+        if table is None:
+            yield replies.no_policy()
+            return
+        exchange: decisions.Exchange | None = None
         async for request in request_iterator:
             phase = request.WhichOneof("request")
             if phase == "request_headers":
-                table = self.table
                 decision = decisions.on_request_headers(table, request.request_headers)
                 yield decision.response
-                if not decision.awaits_body:
+                exchange = decision.exchange
+                if exchange is None:
                     return  # answered: Envoy ignores anything more on this stream
-            elif phase == "request_body" and table is not None:
-                yield decisions.on_request_body(table, request.request_body)
+            elif exchange is None:
+                yield decisions.CONTINUE[phase]
+            elif phase == "request_body":
+                yield decisions.on_request_body(table, exchange, request.request_body)
+            elif phase == "response_headers":
+                yield decisions.on_response_headers(exchange, request.response_headers)
+            elif phase == "response_body":
+                yield decisions.on_response_body(exchange, request.response_body)
             else:
                 yield decisions.CONTINUE[phase]
 

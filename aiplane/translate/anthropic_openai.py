@@ -1,0 +1,759 @@
+"""Anthropic Messages clients served by an OpenAI Chat Completions provider.
+
+Request fields are translated one by one; each field is either mapped, dropped because it is
+only a hint the provider may ignore anyway, or refused with `UnsupportedFeature` because
+dropping it would change what the client gets:
+
+- mapped: `system`, `messages` (text, image, tool_use, tool_result blocks), `tools`,
+  `tool_choice`, `stop_sequences`, `temperature`, `top_p`, `max_tokens`, `stream`,
+  `metadata.user_id`, `thinking`;
+- dropped hints: `cache_control` on any block or tool (OpenAI caches prompts by itself),
+  `service_tier`, and `thinking`/`redacted_thinking` blocks of earlier assistant turns (Chat
+  Completions has no way to send reasoning back; OpenAI discards it between turns anyway);
+- refused: `top_k`, documents, images from the Files API, images inside tool results,
+  server tools (web search, code execution, ...), `mcp_servers`, `container`,
+  `context_management`, `output_config`, and any field or block type not listed here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
+from aiplane.translate.sse import SSEEvent, SSEParser, event_prefix
+
+JSON = dict[str, Any]
+
+# Joins text blocks where OpenAI takes one string (system prompt, assistant turn, tool result):
+# a paragraph break keeps blocks apart without inventing any other markup.
+_TEXT_SEPARATOR = "\n\n"
+
+# ---------------------------------------------------------------------------------------------
+# Request: Anthropic Messages body -> OpenAI Chat Completions body
+# ---------------------------------------------------------------------------------------------
+
+
+def _refuse(param: str, what: str) -> UnsupportedFeature:
+    return UnsupportedFeature(param, f"{what} cannot be expressed for a provider that speaks OpenAI Chat Completions")
+
+
+def _invalid(param: str, expected: str) -> UnsupportedFeature:
+    return UnsupportedFeature(param, f"`{param}` must be {expected}")
+
+
+def _dict(value: Any, param: str) -> JSON:
+    if not isinstance(value, dict):
+        raise _invalid(param, "an object")
+    return value
+
+
+def _list(value: Any, param: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _invalid(param, "a list")
+    return value
+
+
+def _str(value: Any, param: str) -> str:
+    if not isinstance(value, str):
+        raise _invalid(param, "a string")
+    return value
+
+
+def _int(value: Any, param: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _invalid(param, "an integer")
+    return value
+
+
+def _number(value: Any, param: str) -> float | int:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _invalid(param, "a number")
+    return value
+
+
+def _bool(value: Any, param: str) -> bool:
+    if not isinstance(value, bool):
+        raise _invalid(param, "true or false")
+    return value
+
+
+def _block_type(block: Any, param: str) -> str:
+    return _str(_dict(block, param).get("type"), f"{param}.type")
+
+
+def _texts(blocks: Any, param: str) -> str:
+    """A list of text blocks (a system prompt, a tool result) as one string."""
+    texts = []
+    for i, block in enumerate(_list(blocks, param)):
+        where = f"{param}[{i}]"
+        kind = _block_type(block, where)
+        if kind != "text":
+            raise _refuse(f"{where}.type", f"a `{kind}` block here")
+        texts.append(_str(block.get("text"), f"{where}.text"))
+    return _TEXT_SEPARATOR.join(texts)
+
+
+def _text_or_blocks(value: Any, param: str) -> str:
+    return value if isinstance(value, str) else _texts(value, param)
+
+
+def _image_part(block: JSON, param: str) -> JSON:
+    source = _dict(block.get("source"), f"{param}.source")
+    kind = source.get("type")
+    if kind == "base64":
+        media_type = _str(source.get("media_type"), f"{param}.source.media_type")
+        data = _str(source.get("data"), f"{param}.source.data")
+        url = f"data:{media_type};base64,{data}"
+    elif kind == "url":
+        url = _str(source.get("url"), f"{param}.source.url")
+    else:
+        raise _refuse(f"{param}.source.type", f"an image source of type `{kind}`")
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def _tool_message(block: JSON, param: str) -> JSON:
+    content = block.get("content", "")
+    text = _text_or_blocks(content, f"{param}.content")
+    if _bool(block.get("is_error", False), f"{param}.is_error"):
+        # OpenAI has no error flag on tool results: say it in the text so the model still knows.
+        text = f"Error: {text}"
+    return {"role": "tool", "tool_call_id": _str(block.get("tool_use_id"), f"{param}.tool_use_id"), "content": text}
+
+
+def _user_messages(content: list[Any], param: str) -> list[JSON]:
+    """One user turn: its tool results first (OpenAI wants them right after the tool calls), then the rest."""
+    tool_messages: list[JSON] = []
+    parts: list[JSON] = []
+    for i, block in enumerate(content):
+        where = f"{param}[{i}]"
+        kind = _block_type(block, where)
+        if kind == "text":
+            parts.append({"type": "text", "text": _str(block.get("text"), f"{where}.text")})
+        elif kind == "image":
+            parts.append(_image_part(block, where))
+        elif kind == "tool_result":
+            tool_messages.append(_tool_message(block, where))
+        else:
+            raise _refuse(f"{where}.type", f"a `{kind}` block in a user turn")
+    if parts or not tool_messages:
+        # One text part goes as a plain string: every OpenAI-compatible server accepts that.
+        single_text = len(parts) == 1 and parts[0]["type"] == "text"
+        tool_messages.append({"role": "user", "content": parts[0]["text"] if single_text else parts})
+    return tool_messages
+
+
+def _tool_call(block: JSON, param: str) -> JSON:
+    try:
+        arguments = orjson.dumps(_dict(block.get("input"), f"{param}.input")).decode()
+    except orjson.JSONEncodeError as e:  # e.g. an integer beyond 64 bits
+        raise _invalid(f"{param}.input", f"encodable as JSON ({e})") from None
+    return {
+        "id": _str(block.get("id"), f"{param}.id"),
+        "type": "function",
+        "function": {"name": _str(block.get("name"), f"{param}.name"), "arguments": arguments},
+    }
+
+
+def _assistant_message(content: list[Any], param: str) -> JSON:
+    texts: list[str] = []
+    tool_calls: list[JSON] = []
+    for i, block in enumerate(content):
+        where = f"{param}[{i}]"
+        kind = _block_type(block, where)
+        if kind == "text":
+            texts.append(_str(block.get("text"), f"{where}.text"))
+        elif kind == "tool_use":
+            tool_calls.append(_tool_call(block, where))
+        elif kind not in ("thinking", "redacted_thinking"):
+            raise _refuse(f"{where}.type", f"a `{kind}` block in an assistant turn")
+    message: JSON = {"role": "assistant", "content": _TEXT_SEPARATOR.join(texts) if texts else None}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return message
+
+
+def _messages(value: Any) -> list[JSON]:
+    messages: list[JSON] = []
+    for i, message in enumerate(_list(value, "messages")):
+        where = f"messages[{i}]"
+        role = _dict(message, where).get("role")
+        if role not in ("user", "assistant"):
+            raise _invalid(f"{where}.role", "`user` or `assistant`")
+        content = message.get("content")
+        if isinstance(content, str):
+            messages.append({"role": role, "content": content})
+        elif not isinstance(content, list):
+            raise _invalid(f"{where}.content", "a string or a list of content blocks")
+        elif role == "user":
+            messages.extend(_user_messages(content, f"{where}.content"))
+        else:
+            messages.append(_assistant_message(content, f"{where}.content"))
+    if not messages:
+        raise _invalid("messages", "a non-empty list")
+    return messages
+
+
+def _tool(tool: Any, param: str) -> JSON:
+    kind = _dict(tool, param).get("type", "custom")
+    if kind != "custom":
+        raise _refuse(f"{param}.type", f"the server tool `{kind}`")
+    function: JSON = {
+        "name": _str(tool.get("name"), f"{param}.name"),
+        "parameters": _dict(tool.get("input_schema"), f"{param}.input_schema"),
+    }
+    if "description" in tool:
+        function["description"] = _str(tool["description"], f"{param}.description")
+    if "strict" in tool:
+        function["strict"] = _bool(tool["strict"], f"{param}.strict")
+    return {"type": "function", "function": function}
+
+
+def _apply_tool_choice(value: Any, out: JSON) -> None:
+    choice = _dict(value, "tool_choice")
+    kind = choice.get("type")
+    if kind == "tool":
+        out["tool_choice"] = {"type": "function", "function": {"name": _str(choice.get("name"), "tool_choice.name")}}
+    elif kind in _TOOL_CHOICES:
+        out["tool_choice"] = _TOOL_CHOICES[kind]
+    else:
+        raise _invalid("tool_choice.type", "`auto`, `any`, `tool` or `none`")
+    if _bool(choice.get("disable_parallel_tool_use", False), "tool_choice.disable_parallel_tool_use"):
+        out["parallel_tool_calls"] = False
+
+
+_TOOL_CHOICES = {"auto": "auto", "any": "required", "none": "none"}
+
+
+def _apply_tools(value: Any, tool_choice: Any, out: JSON) -> None:
+    tools = [_tool(tool, f"tools[{i}]") for i, tool in enumerate(_list(value, "tools"))]
+    # OpenAI rejects an empty `tools` list, and `tool_choice` without tools.
+    if tools:
+        out["tools"] = tools
+        if tool_choice is not None:
+            _apply_tool_choice(tool_choice, out)
+
+
+def _apply_system(value: Any, out: JSON) -> None:
+    out["messages"].insert(0, {"role": "system", "content": _text_or_blocks(value, "system")})
+
+
+def _apply_max_tokens(value: Any, out: JSON) -> None:
+    # `max_tokens`, not `max_completion_tokens`: every OpenAI-compatible server (vLLM, Ollama,
+    # llama.cpp, Groq, Together, OpenRouter, ...) takes it, while many reject or ignore the newer
+    # name. The cost: OpenAI's o-series and gpt-5 models accept only `max_completion_tokens`.
+    out["max_tokens"] = _int(value, "max_tokens")
+
+
+def _apply_stop_sequences(value: Any, out: JSON) -> None:
+    stops = [_str(stop, f"stop_sequences[{i}]") for i, stop in enumerate(_list(value, "stop_sequences"))]
+    if stops:
+        out["stop"] = stops
+
+
+def _apply_stream(value: Any, out: JSON) -> None:
+    if _bool(value, "stream"):
+        out["stream"] = True
+        out["stream_options"] = {"include_usage": True}  # else OpenAI streams report no usage
+
+
+def _apply_metadata(value: Any, out: JSON) -> None:
+    user_id = _dict(value, "metadata").get("user_id")
+    if user_id is not None:
+        out["user"] = _str(user_id, "metadata.user_id")
+
+
+def _apply_thinking(value: Any, out: JSON) -> None:
+    # A token budget becomes the nearest of OpenAI's three efforts; `adaptive` and `disabled`
+    # leave the choice to the model, which is what omitting `reasoning_effort` does.
+    thinking = _dict(value, "thinking")
+    kind = thinking.get("type")
+    if kind == "enabled":
+        budget = _int(thinking.get("budget_tokens"), "thinking.budget_tokens")
+        out["reasoning_effort"] = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
+    elif kind not in ("disabled", "adaptive"):
+        raise _invalid("thinking.type", "`enabled`, `adaptive` or `disabled`")
+
+
+def _copy_number(name: str) -> Callable[[Any, JSON], None]:
+    def apply(value: Any, out: JSON) -> None:
+        out[name] = _number(value, name)
+
+    return apply
+
+
+def _ignore(value: Any, out: JSON) -> None:
+    """A hint the provider may ignore anyway."""
+
+
+# Every top-level field a request may have, and what becomes of it, but for these:
+_TRANSLATED_APART = frozenset({"messages", "tools", "tool_choice"})  # tool_choice means nothing without tools
+_FIELDS: dict[str, Callable[[Any, JSON], None]] = {
+    "model": _ignore,  # replaced by the upstream model
+    "system": _apply_system,
+    "max_tokens": _apply_max_tokens,
+    "stop_sequences": _apply_stop_sequences,
+    "temperature": _copy_number("temperature"),
+    "top_p": _copy_number("top_p"),
+    "stream": _apply_stream,
+    "metadata": _apply_metadata,
+    "thinking": _apply_thinking,
+    "service_tier": _ignore,
+}
+
+
+def translate_request(body: JSON, upstream_model: str) -> JSON:
+    if not isinstance(body, dict):
+        raise _invalid("body", "a JSON object")
+    out: JSON = {"model": upstream_model, "messages": _messages(body.get("messages"))}
+    for name, value in body.items():
+        apply = _FIELDS.get(name)
+        if apply is not None:
+            apply(value, out)
+        elif name not in _TRANSLATED_APART:
+            raise _refuse(name, f"`{name}`")
+    if "tools" in body:
+        _apply_tools(body["tools"], body.get("tool_choice"), out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Response: OpenAI chat.completion -> Anthropic message
+# ---------------------------------------------------------------------------------------------
+
+_STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+
+
+def _stop(finish_reason: Any, matched_stop: Any, used_tools: bool, refused: bool) -> tuple[str, str | None]:
+    """Anthropic's stop_reason and stop_sequence for an OpenAI finish_reason.
+
+    OpenAI does not say which stop sequence matched; vLLM and others do, in the choice's
+    `stop_reason`, and only then is it `stop_sequence`. Some servers finish a tool call with
+    `stop`; Anthropic clients loop on `tool_use`, so a turn that called tools says so.
+    """
+    if finish_reason == "stop" and isinstance(matched_stop, str):
+        return "stop_sequence", matched_stop
+    reason = _STOP_REASONS.get(finish_reason, "end_turn") if isinstance(finish_reason, str) else "end_turn"
+    if reason == "end_turn" and (used_tools or refused):
+        reason = "tool_use" if used_tools else "refusal"
+    return reason, None
+
+
+def _nonempty(value: Any) -> str | None:
+    """A provider's string, when it is one and says something: compatible servers send nulls and other types."""
+    return value if isinstance(value, str) and value else None
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _usage(value: Any) -> tuple[JSON, Usage]:
+    """OpenAI usage as Anthropic's wire usage and the common record.
+
+    OpenAI's prompt_tokens include the cached ones; Anthropic's input_tokens exclude cache reads,
+    which it counts in cache_read_input_tokens. The common record counts them in both, as documented.
+    """
+    usage = value if isinstance(value, dict) else {}
+    prompt = _count(usage.get("prompt_tokens"))
+    completion = _count(usage.get("completion_tokens"))
+    prompt_details = usage.get("prompt_tokens_details")
+    cached = _count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0
+    completion_details = usage.get("completion_tokens_details")
+    reasoning = _count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else 0
+    wire = {
+        "input_tokens": max(prompt - cached, 0),
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": cached,
+        "output_tokens": completion,
+    }
+    return wire, Usage(
+        input_tokens=prompt, output_tokens=completion, cached_input_tokens=cached, reasoning_tokens=reasoning
+    )
+
+
+def _reasoning(message: JSON) -> str | None:
+    # OpenAI itself returns no reasoning text; DeepSeek and vLLM send `reasoning_content`,
+    # OpenRouter, Groq, Ollama and newer vLLM send `reasoning`.
+    return _nonempty(message.get("reasoning_content")) or _nonempty(message.get("reasoning"))
+
+
+def _tool_input(arguments: Any) -> JSON:
+    # Anthropic's input is an object; arguments a model truncated or garbled become an empty one.
+    try:
+        parsed = orjson.loads(arguments) if isinstance(arguments, str) else None
+    except orjson.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _message_id(completion_id: Any) -> str:
+    return f"msg_{_nonempty(completion_id) or uuid.uuid4().hex}"
+
+
+def translate_response(body: JSON) -> tuple[JSON, Usage]:
+    choices = body.get("choices")
+    choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
+    message = choice.get("message")
+    message = message if isinstance(message, dict) else {}
+    content: list[JSON] = []
+    reasoning = _reasoning(message)
+    if reasoning:
+        content.append({"type": "thinking", "thinking": reasoning, "signature": ""})
+    text = _nonempty(message.get("content"))
+    if text:
+        content.append({"type": "text", "text": text})
+    refusal = _nonempty(message.get("refusal"))
+    if refusal:
+        content.append({"type": "text", "text": refusal})
+    tool_calls = message.get("tool_calls")
+    for call in tool_calls if isinstance(tool_calls, list) else ():
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": _nonempty(call.get("id")) or f"toolu_{uuid.uuid4().hex}",
+                    "name": _nonempty(function.get("name")) or "",
+                    "input": _tool_input(function.get("arguments")),
+                }
+            )
+    used_tools = any(block["type"] == "tool_use" for block in content)
+    refused = refusal is not None
+    stop_reason, stop_sequence = _stop(choice.get("finish_reason"), choice.get("stop_reason"), used_tools, refused)
+    wire_usage, usage = _usage(body.get("usage"))
+    return {
+        "id": _message_id(body.get("id")),
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model"),
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": stop_sequence,
+        "usage": wire_usage,
+    }, usage
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+# Anthropic's error type for each HTTP status (its API reference, "Errors").
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "overloaded_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+
+# The status an OpenAI error `type` (or `code`) stands for, for errors that arrive mid-stream.
+_OPENAI_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+    "server_error": 500,
+    "service_unavailable": 503,
+}
+
+_MAX_MESSAGE_CHARS = 1000  # of a provider body that is not JSON, e.g. a proxy's HTML page
+
+
+def _error_type(status: int) -> str:
+    return _ERROR_TYPES.get(status) or ("invalid_request_error" if 400 <= status < 500 else "api_error")
+
+
+def _error_body(error_type: str, message: str) -> bytes:
+    return orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
+
+
+def _provider_message(parsed: Any) -> str | None:
+    """The message in the error shapes OpenAI-compatible servers answer with."""
+    if isinstance(parsed, list) and parsed:  # Gemini's OpenAI endpoint wraps its error in a list
+        parsed = parsed[0]
+    if not isinstance(parsed, dict):
+        return None
+    error = parsed.get("error")
+    holder = error if isinstance(error, dict) else parsed
+    return _nonempty(error) or _nonempty(holder.get("message")) or _nonempty(holder.get("detail"))
+
+
+def translate_error(status: int, body: bytes) -> bytes:
+    try:
+        message = _provider_message(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        message = None
+    if message is None:
+        text = body.decode("utf-8", "replace").strip()
+        message = text[:_MAX_MESSAGE_CHARS] if text else f"the provider answered HTTP {status} without a message"
+    return _error_body(_error_type(status), message)
+
+
+def _stream_error(error: Any) -> bytes:
+    """An error object the provider sent inside its stream, which has no HTTP status of its own."""
+    error = error if isinstance(error, dict) else {"message": error}
+    code, kind = error.get("code"), error.get("type")
+    if isinstance(code, int) and not isinstance(code, bool):
+        status = code
+    else:
+        status = next(
+            (_OPENAI_ERROR_STATUS[k] for k in (kind, code) if isinstance(k, str) and k in _OPENAI_ERROR_STATUS), 500
+        )
+    return _error_body(
+        _error_type(status), _nonempty(error.get("message")) or "the provider's stream reported an error"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming: OpenAI chat.completion.chunk events -> Anthropic message stream events
+# ---------------------------------------------------------------------------------------------
+
+_MESSAGE_START = event_prefix("message_start")
+_BLOCK_START = event_prefix("content_block_start")
+_BLOCK_DELTA = event_prefix("content_block_delta")
+_BLOCK_STOP = event_prefix("content_block_stop")
+_MESSAGE_DELTA = event_prefix("message_delta")
+_MESSAGE_STOP = event_prefix("message_stop") + b'{"type":"message_stop"}\n\n'
+_ERROR = event_prefix("error")
+_DELTA_END = b"}}\n\n"
+_END = b"\n\n"
+_DONE = b"[DONE]"
+_NOT_JSON = _ERROR + _error_body("api_error", "the provider's stream has an event that is not a JSON object") + _END
+
+# The content_block_start payload of each kind of block, and its deltas' type and field.
+_TEXT = ({"type": "text", "text": ""}, b'"text_delta","text":')
+_THINKING = ({"type": "thinking", "thinking": "", "signature": ""}, b'"thinking_delta","thinking":')
+_TOOL_DELTA = b'"input_json_delta","partial_json":'
+
+
+class OpenAIToAnthropicStream:
+    """One streamed response: OpenAI chunks in, Anthropic events out, one block open at a time.
+
+    Anthropic clients expect a block to end before the next begins. OpenAI sends each tool
+    call's argument deltas together; should a server interleave them, a late delta still goes
+    to its tool call's block (SDKs accumulate by index), so no argument byte is lost.
+    """
+
+    __slots__ = (
+        "_model",
+        "_parser",
+        "_message_id",
+        "_started",
+        "_ended",
+        "_next_index",
+        "_open",
+        "_open_index",
+        "_open_prefix",
+        "_tool_prefixes",
+        "_finish_reason",
+        "_matched_stop",
+        "_refused",
+        "_wire_usage",
+        "_usage",
+    )
+
+    def __init__(self, model: str) -> None:
+        self._model = model
+        self._parser = SSEParser()
+        self._message_id = ""
+        self._started = False
+        self._ended = False  # message_stop or error sent: the client's stream is over
+        self._next_index = 0
+        self._open: object = None  # the open block: "text", "thinking", a tool call's key, or None
+        self._open_index = 0
+        self._open_prefix = b""  # a delta event for the open block, up to its text
+        self._tool_prefixes: dict[object, bytes] = {}  # tool call key -> delta prefix of its block
+        self._finish_reason: Any = None
+        self._matched_stop: Any = None
+        self._refused = False
+        self._wire_usage: JSON | None = None
+        self._usage: Usage | None = None
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._usage
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._ended:
+            return b""
+        return self._translate(self._parser.feed(chunk), end=False)
+
+    def finish(self) -> bytes:
+        if self._ended:
+            return b""
+        return self._translate(self._parser.finish(), end=True)
+
+    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
+        out: list[bytes] = []
+        for event in events:
+            self._on_event(event.data, out)
+            if self._ended:
+                break
+        if end and not self._ended:
+            self._end(out)
+        return b"".join(out)
+
+    def _on_event(self, data: bytes, out: list[bytes]) -> None:
+        if data == _DONE:
+            self._end(out)
+            return
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            chunk = None
+        if not isinstance(chunk, dict):
+            out.append(_NOT_JSON)
+            self._ended = True
+            return
+        if "error" in chunk:
+            out.append(_ERROR + _stream_error(chunk["error"]) + _END)
+            self._ended = True
+            return
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self._wire_usage, self._usage = _usage(usage)
+        if not self._started:
+            self._start(chunk.get("id"), out)
+        choices = chunk.get("choices")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            self._on_choice(choices[0], out)
+
+    def _on_choice(self, choice: JSON, out: list[bytes]) -> None:
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            reasoning = _reasoning(delta)
+            if reasoning:
+                self._append("thinking", _THINKING, reasoning, out)
+            for key in ("content", "refusal"):
+                text = _nonempty(delta.get(key))
+                if text:
+                    self._append("text", _TEXT, text, out)
+                    self._refused |= key == "refusal"
+            tool_calls = delta.get("tool_calls")
+            if isinstance(tool_calls, list):
+                for call in tool_calls:
+                    if isinstance(call, dict):
+                        self._on_tool_call(call, out)
+        finish_reason = choice.get("finish_reason")
+        if finish_reason is not None:
+            self._finish_reason, self._matched_stop = finish_reason, choice.get("stop_reason")
+
+    def _append(self, kind: str, block: tuple[JSON, bytes], text: str, out: list[bytes]) -> None:
+        if self._open != kind:
+            start, delta_type = block
+            self._open_block(kind, start, delta_type, out)
+        out.append(self._open_prefix + orjson.dumps(text) + _DELTA_END)
+
+    def _on_tool_call(self, call: JSON, out: list[bytes]) -> None:
+        # OpenAI keys a call's deltas by `index`; a server that sends none keys them by `id`,
+        # or continues the open call. Keys are tuples so none equals "text" or "thinking".
+        index, call_id = call.get("index"), call.get("id")
+        if isinstance(index, int) and not isinstance(index, bool):
+            key: object = ("index", index)
+        elif isinstance(call_id, str):
+            key = ("id", call_id)
+        else:
+            key = self._open if self._open in self._tool_prefixes else ("index", 0)
+        function = call.get("function")
+        function = function if isinstance(function, dict) else {}
+        prefix = self._tool_prefixes.get(key)
+        if prefix is None:
+            start = {
+                "type": "tool_use",
+                "id": _nonempty(call_id) or f"toolu_{self._message_id}_{self._next_index}",
+                "name": _nonempty(function.get("name")) or "",
+                "input": {},
+            }
+            prefix = self._tool_prefixes[key] = self._open_block(key, start, _TOOL_DELTA, out)
+        arguments = _nonempty(function.get("arguments"))
+        if arguments:
+            out.append(prefix + orjson.dumps(arguments) + _DELTA_END)
+
+    def _open_block(self, key: object, start: JSON, delta_type: bytes, out: list[bytes]) -> bytes:
+        self._close_block(out)
+        index = self._next_index
+        self._next_index += 1
+        self._open, self._open_index = key, index
+        out.append(
+            _BLOCK_START + orjson.dumps({"type": "content_block_start", "index": index, "content_block": start}) + _END
+        )
+        self._open_prefix = b'%s{"type":"content_block_delta","index":%d,"delta":{"type":%s' % (
+            _BLOCK_DELTA,
+            index,
+            delta_type,
+        )
+        return self._open_prefix
+
+    def _close_block(self, out: list[bytes]) -> None:
+        if self._open is not None:
+            out.append(b'%s{"type":"content_block_stop","index":%d}\n\n' % (_BLOCK_STOP, self._open_index))
+            self._open = None
+
+    def _start(self, completion_id: Any, out: list[bytes]) -> None:
+        self._started = True
+        self._message_id = _message_id(completion_id)
+        wire_usage = self._wire_usage or {"input_tokens": 0, "output_tokens": 0}
+        message: JSON = {
+            "id": self._message_id,
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": self._model,
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": wire_usage,
+        }
+        out.append(_MESSAGE_START + orjson.dumps({"type": "message_start", "message": message}) + _END)
+
+    def _end(self, out: list[bytes]) -> None:
+        if not self._started:
+            self._start(None, out)
+        self._close_block(out)
+        used_tools = bool(self._tool_prefixes)
+        stop_reason, stop_sequence = _stop(self._finish_reason, self._matched_stop, used_tools, self._refused)
+        delta = {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
+            "usage": self._wire_usage or {"output_tokens": 0},
+        }
+        out.append(_MESSAGE_DELTA + orjson.dumps(delta) + _END)
+        out.append(_MESSAGE_STOP)
+        self._ended = True
+
+
+class AnthropicToOpenAI:
+    """Anthropic Messages clients, OpenAI Chat Completions providers."""
+
+    client = "anthropic"
+    provider = "openai"
+
+    def request(self, body: JSON, upstream_model: str) -> JSON:
+        return translate_request(body, upstream_model)
+
+    def response(self, body: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body)
+
+    def stream(self, model: str) -> StreamTranslator:
+        return OpenAIToAnthropicStream(model)
+
+    def error(self, status: int, body: bytes) -> bytes:
+        return translate_error(status, body)
