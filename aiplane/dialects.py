@@ -9,6 +9,7 @@ request time with a 400 in the client's dialect.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from aiplane.policy import ModelProvider, Policy
 from aiplane.translate import Translator
@@ -23,8 +24,25 @@ CLIENT_ROUTES: Mapping[tuple[str, str], str] = {
     ("POST", "/v1/messages"): ANTHROPIC,
 }
 
+@dataclass(frozen=True, slots=True)
+class ProviderApi:
+    """How a provider dialect is called: its API path and how it takes a key."""
+
+    path: str  # versioned; the base URL's path is its prefix (see `Upstream.api_path`)
+    key_header: str
+    key_prefix: str = ""
+    fixed_headers: tuple[tuple[str, str], ...] = ()
+
+
 # Provider interfaces the decision server can send a request to, as the policy names them.
-SUPPORTED_PROVIDER_INTERFACES = frozenset({OPENAI})
+PROVIDER_APIS: Mapping[str, ProviderApi] = {
+    OPENAI: ProviderApi("/v1/chat/completions", "authorization", "Bearer "),
+    # docs.anthropic.com, "Versions": the version header is required on every request.
+    ANTHROPIC: ProviderApi("/v1/messages", "x-api-key", fixed_headers=(("anthropic-version", "2023-06-01"),)),
+}
+SUPPORTED_PROVIDER_INTERFACES = frozenset(PROVIDER_APIS)
+# Every header a client may carry a key in; a request not passing the client's key through keeps none of them.
+CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 
 # Pairs that need translating; a client and a provider of one dialect need none.
 TRANSLATORS: Mapping[tuple[str, str], Translator] = {

@@ -10,7 +10,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeade
 
 from aiplane.extproc import decisions
 from aiplane.extproc.decisions import Exchange
-from aiplane.extproc.routing import RoutingTable
+from aiplane.extproc.routing import ADD_IF_ABSENT, RoutingTable
 from aiplane.policy import parse_policy
 
 POLICY = """
@@ -32,7 +32,7 @@ model_providers:
     model: ollama/llama3
     base_url: http://127.0.0.1:11434
     passthrough_auth: true
-  - model: anthropic/claude-sonnet-4
+  - model: gemini/gemini-2.5-flash
     access_key: $MOCK_KEY
 model_aliases:
   fast: {target: mock/mock-gpt}
@@ -82,8 +82,8 @@ def test_a_provider_without_its_key_resolves_but_is_disabled():
 
 
 def test_a_provider_aiplane_cannot_speak_yet_is_disabled_with_the_reason():
-    r = table().resolve("anthropic/claude-sonnet-4")
-    assert r is not None and "provider_interface `anthropic` is not supported" in r.route.disabled
+    r = table().resolve("gemini/gemini-2.5-flash")
+    assert r is not None and "provider_interface `gemini` is not supported" in r.route.disabled
 
 
 def test_models_list_has_enabled_models_and_usable_aliases():
@@ -198,3 +198,19 @@ def test_a_key_in_the_environment_turns_its_provider_on_in_the_default_config():
     with_key = RoutingTable(parse_policy(text, env={"OPENAI_API_KEY": "sk-x"}), env={"OPENAI_API_KEY": "sk-x"})
     assert with_key.resolve("openai/gpt-4o").route.disabled is None
     assert with_key.resolve("gpt-4o").route.provider == "openai/*"  # the only enabled wildcard
+
+
+def test_an_anthropic_provider_is_called_on_its_own_path_with_its_own_key_header():
+    policy = parse_policy(
+        "version: v0.2.0\nmodel_providers:\n  - {model: anthropic/*, access_key: $ANTHROPIC_API_KEY, default: false}\n"
+        "  - {model: mock/m, base_url: 'http://127.0.0.1:1/v1', default: true}\n",
+        env={"ANTHROPIC_API_KEY": "ak"},
+    )
+    route = RoutingTable(policy, env={"ANTHROPIC_API_KEY": "ak"}).resolve("anthropic/claude-x").route
+    set_headers = {h.header.key: (h.header.raw_value.decode(), h.append_action) for h in route.mutation.set_headers}
+    assert set_headers[":path"][0] == "/v1/messages"
+    assert set_headers[":authority"][0] == "api.anthropic.com"
+    assert set_headers["x-api-key"][0] == "ak"
+    assert set_headers["anthropic-version"] == ("2023-06-01", ADD_IF_ABSENT)  # a client's own version wins
+    assert "authorization" not in set_headers
+    assert set(route.mutation.remove_headers) == {"authorization", "x-goog-api-key", "api-key"}

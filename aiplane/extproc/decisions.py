@@ -36,8 +36,8 @@ from aiplane.extproc.routing import RoutingTable, header
 from aiplane.translate import StreamTranslator, Translator, UnsupportedFeature
 
 MODELS = "/v1/models"
-# Client credentials and API headers of a dialect, not forwarded to another dialect's provider.
-_CLIENT_ONLY_HEADERS = {ANTHROPIC: ("x-api-key", "anthropic-version", "anthropic-beta")}
+# API headers of a client dialect, not forwarded to another dialect's provider (keys: see routing).
+_CLIENT_ONLY_HEADERS = {ANTHROPIC: ("anthropic-version", "anthropic-beta")}
 
 CONTINUE_HEADERS = ProcessingResponse(request_headers=HeadersResponse())
 # Answers for phases the filter was not asked to send, so Envoy never waits on us.

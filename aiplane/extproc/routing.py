@@ -22,18 +22,18 @@ import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
 from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
 
-from aiplane.dialects import provider_availability, translating_clients
+from aiplane.dialects import CREDENTIAL_HEADERS, OPENAI, PROVIDER_APIS, provider_availability, translating_clients
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
-CHAT_COMPLETIONS = "/v1/chat/completions"
 _DEFAULT_NAMES = frozenset({"", "default", "none"})
 
 OVERWRITE = HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD
+ADD_IF_ABSENT = HeaderValueOption.HeaderAppendAction.ADD_IF_ABSENT
 
 
-def header(key: str, value: str) -> HeaderValueOption:
-    return HeaderValueOption(header=HeaderValue(key=key, raw_value=value.encode()), append_action=OVERWRITE)
+def header(key: str, value: str, action: int = OVERWRITE) -> HeaderValueOption:
+    return HeaderValueOption(header=HeaderValue(key=key, raw_value=value.encode()), append_action=action)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +55,20 @@ class Resolution:
 
 def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str, str]) -> Route:
     upstream = parse_base_url(str(entry.base_url))
+    api = PROVIDER_APIS.get(entry.provider_interface, PROVIDER_APIS[OPENAI])  # an unsupported one is disabled
     set_headers = [
-        header(":path", upstream.api_path(CHAT_COMPLETIONS)),
+        header(":path", upstream.api_path(api.path)),
         header(":authority", upstream.authority),
         header(ROUTE_HEADER, entry.name),
+        *(header(k, v, ADD_IF_ABSENT) for k, v in api.fixed_headers),  # a same-dialect client's own wins
         *(header(k, v) for k, v in entry.headers.items()),
     ]
     remove_headers: list[str] = []
     key = None if disabled else entry.resolved_access_key(env)
     if not entry.passthrough_auth:
         if key:
-            set_headers.append(header("authorization", f"Bearer {key}"))
-        else:
-            remove_headers.append("authorization")
+            set_headers.append(header(api.key_header, api.key_prefix + key))
+        remove_headers += [name for name in CREDENTIAL_HEADERS if not (key and name == api.key_header)]
     return Route(
         provider=entry.name,
         interface=entry.provider_interface,

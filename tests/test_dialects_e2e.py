@@ -1,0 +1,91 @@
+"""Clients and providers of different dialects behind one gateway, through the real Envoy.
+
+Here the policy has an OpenAI-compatible and an Anthropic provider (both the mock), so every
+client may meet a provider of another dialect and takes the translating decision filter.
+"""
+
+from __future__ import annotations
+
+import os
+
+import anthropic
+import openai
+import pytest
+from harness import Gateway, Ports, start_gateway
+
+pytestmark = pytest.mark.envoy
+
+WORKERS = 1
+OPENAI_KEY = "sk-dialects-openai"
+ANTHROPIC_KEY = "sk-ant-dialects"
+HELLO = [{"role": "user", "content": "Hello"}]
+
+
+def policy(ports: Ports) -> str:
+    mock = f"http://127.0.0.1:{ports.mock}"
+    return f"""
+version: v0.2.0
+listeners:
+  - {{type: model, name: llm, address: 127.0.0.1, port: {ports.listener}}}
+model_providers:
+  - name: gpt
+    model: gpt/mock-gpt
+    base_url: {mock}/v1
+    provider_interface: openai
+    access_key: {OPENAI_KEY}
+    default: true
+  - name: claude
+    model: claude/claude-mock
+    base_url: {mock}/v1
+    provider_interface: anthropic
+    access_key: $AIPLANE_E2E_ANTHROPIC_KEY
+{ports.gateway_section(WORKERS)}
+"""
+
+
+@pytest.fixture(scope="module", params=["sotw", "delta"])
+def gateway(request, tmp_path_factory) -> Gateway:
+    ports = Ports.pick(WORKERS)
+    env = {**os.environ, "AIPLANE_E2E_ANTHROPIC_KEY": ANTHROPIC_KEY}
+    gw = start_gateway(policy(ports), tmp_path_factory.mktemp(request.param), ports, delta=request.param == "delta", env=env)
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture
+def claude(gateway: Gateway) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=gateway.base_url, api_key="client-key", max_retries=0, timeout=20)
+
+
+@pytest.fixture
+def gpt(gateway: Gateway) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key="client-key", max_retries=0, timeout=20)
+
+
+def test_an_anthropic_client_reaches_an_anthropic_provider_untranslated_with_the_gateways_key(claude):
+    raw = claude.messages.with_raw_response.create(model="claude-mock", max_tokens=100, messages=HELLO)
+    message = raw.parse()
+    assert message.id.startswith("msg_mock_")  # the provider's own answer, not a translation
+    assert message.content[0].text
+    assert raw.headers["x-mock-path"] == "/v1/messages"
+    assert raw.headers["x-mock-api-key"] == ANTHROPIC_KEY
+    assert raw.headers["x-mock-authorization"] == "-"  # the client's own key is not forwarded
+
+
+def test_an_anthropic_client_streams_from_an_anthropic_provider(claude):
+    with claude.messages.stream(model="claude-mock", max_tokens=100, messages=HELLO) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text and final.stop_reason == "end_turn"
+
+
+def test_an_openai_client_still_reaches_an_openai_provider_through_the_translating_filter(gpt):
+    raw = gpt.chat.completions.with_raw_response.create(model="mock-gpt", messages=HELLO)
+    assert raw.parse().choices[0].message.content
+    assert raw.headers["x-mock-authorization"] == f"Bearer {OPENAI_KEY}"
+    assert raw.headers["x-mock-api-key"] == "-"
+
+
+def test_an_anthropic_client_reaches_an_openai_provider_translated(claude):
+    message = claude.messages.create(model="gpt/mock-gpt", max_tokens=100, messages=HELLO)
+    assert message.type == "message" and message.content[0].text
