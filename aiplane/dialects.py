@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from aiplane.policy import ModelProvider, Policy
 from aiplane.translate import Translator
 from aiplane.translate.anthropic_openai import AnthropicToOpenAI
+from aiplane.translate.common import ANTHROPIC_ERROR_TYPES
+from aiplane.translate.openai_anthropic import OpenAIToAnthropic
 
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
@@ -47,24 +49,11 @@ CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 # Pairs that need translating; a client and a provider of one dialect need none.
 TRANSLATORS: Mapping[tuple[str, str], Translator] = {
     (ANTHROPIC, OPENAI): AnthropicToOpenAI(),
+    (OPENAI, ANTHROPIC): OpenAIToAnthropic(),
 }
-
-# Anthropic's error `type` by HTTP status (docs.anthropic.com, "Errors").
-_ANTHROPIC_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    503: "overloaded_error",
-    529: "overloaded_error",
-}
-
 
 def anthropic_error_type(status: int) -> str:
-    return _ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    return ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
 
 
 def translating_clients(usable: Iterable[ModelProvider]) -> frozenset[str]:

@@ -89,3 +89,48 @@ def test_an_openai_client_still_reaches_an_openai_provider_through_the_translati
 def test_an_anthropic_client_reaches_an_openai_provider_translated(claude):
     message = claude.messages.create(model="gpt/mock-gpt", max_tokens=100, messages=HELLO)
     assert message.type == "message" and message.content[0].text
+
+
+def test_an_openai_client_reaches_an_anthropic_provider_translated_with_the_right_key(gpt):
+    raw = gpt.chat.completions.with_raw_response.create(model="claude/claude-mock", messages=HELLO)
+    completion = raw.parse()
+    assert completion.object == "chat.completion" and completion.choices[0].message.content
+    assert completion.choices[0].finish_reason == "stop" and completion.usage.completion_tokens > 0
+    assert raw.headers["x-mock-path"] == "/v1/messages"
+    assert raw.headers["x-mock-api-key"] == ANTHROPIC_KEY
+    assert raw.headers["x-mock-authorization"] == "-"
+
+
+def test_an_openai_client_streams_from_an_anthropic_provider(gpt):
+    chunks = list(
+        gpt.chat.completions.create(
+            model="claude-mock", messages=HELLO, stream=True, extra_headers={"x-mock-chunks": "4"}
+        )
+    )
+    # No usage chunk was asked for, so every chunk has a choice (the common client loop).
+    assert all(chunk.choices for chunk in chunks)
+    assert len([c for c in chunks if c.choices[0].delta.content]) == 4
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    with_usage = list(
+        gpt.chat.completions.create(
+            model="claude-mock", messages=HELLO, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert with_usage[-1].choices == [] and with_usage[-1].usage.completion_tokens > 0
+
+
+def test_an_openai_client_calls_tools_on_an_anthropic_provider(gpt):
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    headers = {"x-mock-tool-call": "get_weather", "x-mock-tool-arguments": '{"location": "Paris"}'}
+    with gpt.chat.completions.stream(model="claude-mock", messages=HELLO, tools=tools, extra_headers=headers) as stream:
+        final = stream.get_final_completion()
+    call = final.choices[0].message.tool_calls[0]
+    assert final.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "get_weather" and call.function.arguments == '{"location": "Paris"}'
+
+
+def test_a_field_anthropic_cannot_express_is_a_400_naming_it(gpt):
+    with pytest.raises(openai.BadRequestError) as caught:
+        gpt.chat.completions.create(model="claude-mock", messages=HELLO, n=2)
+    assert caught.value.code == "unsupported_feature" and caught.value.param == "n"
+    assert caught.value.response.headers["x-aiplane-error"] == "unsupported_feature"

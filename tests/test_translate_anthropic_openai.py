@@ -48,7 +48,7 @@ def anthropic_events(raw: bytes) -> list[Event]:
 
 
 def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage | None]:
-    stream = TRANSLATOR.stream(model)
+    stream = TRANSLATOR.stream({"model": model})
     out = b"".join(stream.feed(chunk) for chunk in chunks) + stream.finish()
     assert stream.finish() == b""  # ended once, for good
     return out, stream.usage
@@ -554,7 +554,7 @@ def test_stream_stop_sequence_named_by_the_provider() -> None:
     ],
 )
 def test_stream_error_from_the_provider_ends_the_client_stream(error: Any, error_type: str, message: str) -> None:
-    stream = TRANSLATOR.stream(CLIENT_MODEL)
+    stream = TRANSLATOR.stream({"model": CLIENT_MODEL})
     out = stream.feed(openai_stream(delta(content="Hel")).replace(b"data: [DONE]", b"data: " + orjson.dumps({"error": error})))
     events = anthropic_events(out)
     assert events[-1] == ("error", {"type": "error", "error": {"type": error_type, "message": message}})

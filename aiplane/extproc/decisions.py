@@ -75,7 +75,7 @@ class Exchange:
     """What one request has shown so far."""
 
     client: str  # the client's dialect
-    model: str = ""  # as the client asked for it
+    request: dict | None = None  # the client's own body, when it is translated
     translator: Translator | None = None  # None: the provider speaks the client's dialect
     stream: StreamTranslator | None = None
     error_status: int = 0  # the provider's status when it answered with an error
@@ -134,11 +134,11 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
     translator = TRANSLATORS.get((client, route.interface))
     if translator is not None:
         try:
-            doc = translator.request(doc, resolution.upstream_model)
+            translated = translator.request(doc, resolution.upstream_model)
         except UnsupportedFeature as exc:
             return replies.unsupported_feature(client, exc.param, exc.message)
         common.header_mutation.remove_headers.extend(_CLIENT_ONLY_HEADERS.get(client, ()))
-        exchange.model, exchange.translator = model, translator
+        exchange.request, exchange.translator, doc = doc, translator, translated
     elif resolution.upstream_model != model:
         doc["model"] = resolution.upstream_model
     else:
@@ -162,7 +162,7 @@ def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingR
         mutation.set_headers.append(header("content-type", "application/json"))
         body_mode = ProcessingMode.BUFFERED
     elif found.get("content-type", "").startswith("text/event-stream"):
-        exchange.stream = exchange.translator.stream(exchange.model)
+        exchange.stream = exchange.translator.stream(exchange.request)
         body_mode = ProcessingMode.STREAMED
     else:
         body_mode = ProcessingMode.BUFFERED

@@ -24,13 +24,25 @@ from typing import Any
 import orjson
 
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
+from aiplane.translate.common import (
+    ANTHROPIC_ERROR_TYPES,
+    JSON,
+    TEXT_SEPARATOR,
+    as_bool,
+    as_dict,
+    as_int,
+    as_list,
+    as_number,
+    as_str,
+    block_type,
+    count,
+    effort_for_budget,
+    invalid,
+    nonempty,
+    read_provider_error,
+    refuse,
+)
 from aiplane.translate.sse import SSEEvent, SSEParser, event_prefix
-
-JSON = dict[str, Any]
-
-# Joins text blocks where OpenAI takes one string (system prompt, assistant turn, tool result):
-# a paragraph break keeps blocks apart without inventing any other markup.
-_TEXT_SEPARATOR = "\n\n"
 
 # ---------------------------------------------------------------------------------------------
 # Request: Anthropic Messages body -> OpenAI Chat Completions body
@@ -38,63 +50,19 @@ _TEXT_SEPARATOR = "\n\n"
 
 
 def _refuse(param: str, what: str) -> UnsupportedFeature:
-    return UnsupportedFeature(param, f"{what} cannot be expressed for a provider that speaks OpenAI Chat Completions")
-
-
-def _invalid(param: str, expected: str) -> UnsupportedFeature:
-    return UnsupportedFeature(param, f"`{param}` must be {expected}")
-
-
-def _dict(value: Any, param: str) -> JSON:
-    if not isinstance(value, dict):
-        raise _invalid(param, "an object")
-    return value
-
-
-def _list(value: Any, param: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _invalid(param, "a list")
-    return value
-
-
-def _str(value: Any, param: str) -> str:
-    if not isinstance(value, str):
-        raise _invalid(param, "a string")
-    return value
-
-
-def _int(value: Any, param: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _invalid(param, "an integer")
-    return value
-
-
-def _number(value: Any, param: str) -> float | int:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise _invalid(param, "a number")
-    return value
-
-
-def _bool(value: Any, param: str) -> bool:
-    if not isinstance(value, bool):
-        raise _invalid(param, "true or false")
-    return value
-
-
-def _block_type(block: Any, param: str) -> str:
-    return _str(_dict(block, param).get("type"), f"{param}.type")
+    return refuse(param, what, "OpenAI Chat Completions")
 
 
 def _texts(blocks: Any, param: str) -> str:
     """A list of text blocks (a system prompt, a tool result) as one string."""
     texts = []
-    for i, block in enumerate(_list(blocks, param)):
+    for i, block in enumerate(as_list(blocks, param)):
         where = f"{param}[{i}]"
-        kind = _block_type(block, where)
+        kind = block_type(block, where)
         if kind != "text":
             raise _refuse(f"{where}.type", f"a `{kind}` block here")
-        texts.append(_str(block.get("text"), f"{where}.text"))
-    return _TEXT_SEPARATOR.join(texts)
+        texts.append(as_str(block.get("text"), f"{where}.text"))
+    return TEXT_SEPARATOR.join(texts)
 
 
 def _text_or_blocks(value: Any, param: str) -> str:
@@ -102,14 +70,14 @@ def _text_or_blocks(value: Any, param: str) -> str:
 
 
 def _image_part(block: JSON, param: str) -> JSON:
-    source = _dict(block.get("source"), f"{param}.source")
+    source = as_dict(block.get("source"), f"{param}.source")
     kind = source.get("type")
     if kind == "base64":
-        media_type = _str(source.get("media_type"), f"{param}.source.media_type")
-        data = _str(source.get("data"), f"{param}.source.data")
+        media_type = as_str(source.get("media_type"), f"{param}.source.media_type")
+        data = as_str(source.get("data"), f"{param}.source.data")
         url = f"data:{media_type};base64,{data}"
     elif kind == "url":
-        url = _str(source.get("url"), f"{param}.source.url")
+        url = as_str(source.get("url"), f"{param}.source.url")
     else:
         raise _refuse(f"{param}.source.type", f"an image source of type `{kind}`")
     return {"type": "image_url", "image_url": {"url": url}}
@@ -118,10 +86,10 @@ def _image_part(block: JSON, param: str) -> JSON:
 def _tool_message(block: JSON, param: str) -> JSON:
     content = block.get("content", "")
     text = _text_or_blocks(content, f"{param}.content")
-    if _bool(block.get("is_error", False), f"{param}.is_error"):
+    if as_bool(block.get("is_error", False), f"{param}.is_error"):
         # OpenAI has no error flag on tool results: say it in the text so the model still knows.
         text = f"Error: {text}"
-    return {"role": "tool", "tool_call_id": _str(block.get("tool_use_id"), f"{param}.tool_use_id"), "content": text}
+    return {"role": "tool", "tool_call_id": as_str(block.get("tool_use_id"), f"{param}.tool_use_id"), "content": text}
 
 
 def _user_messages(content: list[Any], param: str) -> list[JSON]:
@@ -130,9 +98,9 @@ def _user_messages(content: list[Any], param: str) -> list[JSON]:
     parts: list[JSON] = []
     for i, block in enumerate(content):
         where = f"{param}[{i}]"
-        kind = _block_type(block, where)
+        kind = block_type(block, where)
         if kind == "text":
-            parts.append({"type": "text", "text": _str(block.get("text"), f"{where}.text")})
+            parts.append({"type": "text", "text": as_str(block.get("text"), f"{where}.text")})
         elif kind == "image":
             parts.append(_image_part(block, where))
         elif kind == "tool_result":
@@ -148,13 +116,13 @@ def _user_messages(content: list[Any], param: str) -> list[JSON]:
 
 def _tool_call(block: JSON, param: str) -> JSON:
     try:
-        arguments = orjson.dumps(_dict(block.get("input"), f"{param}.input")).decode()
+        arguments = orjson.dumps(as_dict(block.get("input"), f"{param}.input")).decode()
     except orjson.JSONEncodeError as e:  # e.g. an integer beyond 64 bits
-        raise _invalid(f"{param}.input", f"encodable as JSON ({e})") from None
+        raise invalid(f"{param}.input", f"encodable as JSON ({e})") from None
     return {
-        "id": _str(block.get("id"), f"{param}.id"),
+        "id": as_str(block.get("id"), f"{param}.id"),
         "type": "function",
-        "function": {"name": _str(block.get("name"), f"{param}.name"), "arguments": arguments},
+        "function": {"name": as_str(block.get("name"), f"{param}.name"), "arguments": arguments},
     }
 
 
@@ -163,14 +131,14 @@ def _assistant_message(content: list[Any], param: str) -> JSON:
     tool_calls: list[JSON] = []
     for i, block in enumerate(content):
         where = f"{param}[{i}]"
-        kind = _block_type(block, where)
+        kind = block_type(block, where)
         if kind == "text":
-            texts.append(_str(block.get("text"), f"{where}.text"))
+            texts.append(as_str(block.get("text"), f"{where}.text"))
         elif kind == "tool_use":
             tool_calls.append(_tool_call(block, where))
         elif kind not in ("thinking", "redacted_thinking"):
             raise _refuse(f"{where}.type", f"a `{kind}` block in an assistant turn")
-    message: JSON = {"role": "assistant", "content": _TEXT_SEPARATOR.join(texts) if texts else None}
+    message: JSON = {"role": "assistant", "content": TEXT_SEPARATOR.join(texts) if texts else None}
     if tool_calls:
         message["tool_calls"] = tool_calls
     return message
@@ -178,50 +146,50 @@ def _assistant_message(content: list[Any], param: str) -> JSON:
 
 def _messages(value: Any) -> list[JSON]:
     messages: list[JSON] = []
-    for i, message in enumerate(_list(value, "messages")):
+    for i, message in enumerate(as_list(value, "messages")):
         where = f"messages[{i}]"
-        role = _dict(message, where).get("role")
+        role = as_dict(message, where).get("role")
         if role not in ("user", "assistant"):
-            raise _invalid(f"{where}.role", "`user` or `assistant`")
+            raise invalid(f"{where}.role", "`user` or `assistant`")
         content = message.get("content")
         if isinstance(content, str):
             messages.append({"role": role, "content": content})
         elif not isinstance(content, list):
-            raise _invalid(f"{where}.content", "a string or a list of content blocks")
+            raise invalid(f"{where}.content", "a string or a list of content blocks")
         elif role == "user":
             messages.extend(_user_messages(content, f"{where}.content"))
         else:
             messages.append(_assistant_message(content, f"{where}.content"))
     if not messages:
-        raise _invalid("messages", "a non-empty list")
+        raise invalid("messages", "a non-empty list")
     return messages
 
 
 def _tool(tool: Any, param: str) -> JSON:
-    kind = _dict(tool, param).get("type", "custom")
+    kind = as_dict(tool, param).get("type", "custom")
     if kind != "custom":
         raise _refuse(f"{param}.type", f"the server tool `{kind}`")
     function: JSON = {
-        "name": _str(tool.get("name"), f"{param}.name"),
-        "parameters": _dict(tool.get("input_schema"), f"{param}.input_schema"),
+        "name": as_str(tool.get("name"), f"{param}.name"),
+        "parameters": as_dict(tool.get("input_schema"), f"{param}.input_schema"),
     }
     if "description" in tool:
-        function["description"] = _str(tool["description"], f"{param}.description")
+        function["description"] = as_str(tool["description"], f"{param}.description")
     if "strict" in tool:
-        function["strict"] = _bool(tool["strict"], f"{param}.strict")
+        function["strict"] = as_bool(tool["strict"], f"{param}.strict")
     return {"type": "function", "function": function}
 
 
 def _apply_tool_choice(value: Any, out: JSON) -> None:
-    choice = _dict(value, "tool_choice")
+    choice = as_dict(value, "tool_choice")
     kind = choice.get("type")
     if kind == "tool":
-        out["tool_choice"] = {"type": "function", "function": {"name": _str(choice.get("name"), "tool_choice.name")}}
+        out["tool_choice"] = {"type": "function", "function": {"name": as_str(choice.get("name"), "tool_choice.name")}}
     elif kind in _TOOL_CHOICES:
         out["tool_choice"] = _TOOL_CHOICES[kind]
     else:
-        raise _invalid("tool_choice.type", "`auto`, `any`, `tool` or `none`")
-    if _bool(choice.get("disable_parallel_tool_use", False), "tool_choice.disable_parallel_tool_use"):
+        raise invalid("tool_choice.type", "`auto`, `any`, `tool` or `none`")
+    if as_bool(choice.get("disable_parallel_tool_use", False), "tool_choice.disable_parallel_tool_use"):
         out["parallel_tool_calls"] = False
 
 
@@ -229,7 +197,7 @@ _TOOL_CHOICES = {"auto": "auto", "any": "required", "none": "none"}
 
 
 def _apply_tools(value: Any, tool_choice: Any, out: JSON) -> None:
-    tools = [_tool(tool, f"tools[{i}]") for i, tool in enumerate(_list(value, "tools"))]
+    tools = [_tool(tool, f"tools[{i}]") for i, tool in enumerate(as_list(value, "tools"))]
     # OpenAI rejects an empty `tools` list, and `tool_choice` without tools.
     if tools:
         out["tools"] = tools
@@ -245,42 +213,42 @@ def _apply_max_tokens(value: Any, out: JSON) -> None:
     # `max_tokens`, not `max_completion_tokens`: every OpenAI-compatible server (vLLM, Ollama,
     # llama.cpp, Groq, Together, OpenRouter, ...) takes it, while many reject or ignore the newer
     # name. The cost: OpenAI's o-series and gpt-5 models accept only `max_completion_tokens`.
-    out["max_tokens"] = _int(value, "max_tokens")
+    out["max_tokens"] = as_int(value, "max_tokens")
 
 
 def _apply_stop_sequences(value: Any, out: JSON) -> None:
-    stops = [_str(stop, f"stop_sequences[{i}]") for i, stop in enumerate(_list(value, "stop_sequences"))]
+    stops = [as_str(stop, f"stop_sequences[{i}]") for i, stop in enumerate(as_list(value, "stop_sequences"))]
     if stops:
         out["stop"] = stops
 
 
 def _apply_stream(value: Any, out: JSON) -> None:
-    if _bool(value, "stream"):
+    if as_bool(value, "stream"):
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}  # else OpenAI streams report no usage
 
 
 def _apply_metadata(value: Any, out: JSON) -> None:
-    user_id = _dict(value, "metadata").get("user_id")
+    user_id = as_dict(value, "metadata").get("user_id")
     if user_id is not None:
-        out["user"] = _str(user_id, "metadata.user_id")
+        out["user"] = as_str(user_id, "metadata.user_id")
 
 
 def _apply_thinking(value: Any, out: JSON) -> None:
     # A token budget becomes the nearest of OpenAI's three efforts; `adaptive` and `disabled`
     # leave the choice to the model, which is what omitting `reasoning_effort` does.
-    thinking = _dict(value, "thinking")
+    thinking = as_dict(value, "thinking")
     kind = thinking.get("type")
     if kind == "enabled":
-        budget = _int(thinking.get("budget_tokens"), "thinking.budget_tokens")
-        out["reasoning_effort"] = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
+        budget = as_int(thinking.get("budget_tokens"), "thinking.budget_tokens")
+        out["reasoning_effort"] = effort_for_budget(budget)
     elif kind not in ("disabled", "adaptive"):
-        raise _invalid("thinking.type", "`enabled`, `adaptive` or `disabled`")
+        raise invalid("thinking.type", "`enabled`, `adaptive` or `disabled`")
 
 
 def _copy_number(name: str) -> Callable[[Any, JSON], None]:
     def apply(value: Any, out: JSON) -> None:
-        out[name] = _number(value, name)
+        out[name] = as_number(value, name)
 
     return apply
 
@@ -307,7 +275,7 @@ _FIELDS: dict[str, Callable[[Any, JSON], None]] = {
 
 def translate_request(body: JSON, upstream_model: str) -> JSON:
     if not isinstance(body, dict):
-        raise _invalid("body", "a JSON object")
+        raise invalid("body", "a JSON object")
     out: JSON = {"model": upstream_model, "messages": _messages(body.get("messages"))}
     for name, value in body.items():
         apply = _FIELDS.get(name)
@@ -348,15 +316,6 @@ def _stop(finish_reason: Any, matched_stop: Any, used_tools: bool, refused: bool
     return reason, None
 
 
-def _nonempty(value: Any) -> str | None:
-    """A provider's string, when it is one and says something: compatible servers send nulls and other types."""
-    return value if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def _usage(value: Any) -> tuple[JSON, Usage]:
     """OpenAI usage as Anthropic's wire usage and the common record.
 
@@ -364,12 +323,12 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     which it counts in cache_read_input_tokens. The common record counts them in both, as documented.
     """
     usage = value if isinstance(value, dict) else {}
-    prompt = _count(usage.get("prompt_tokens"))
-    completion = _count(usage.get("completion_tokens"))
+    prompt = count(usage.get("prompt_tokens"))
+    completion = count(usage.get("completion_tokens"))
     prompt_details = usage.get("prompt_tokens_details")
-    cached = _count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0
+    cached = count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0
     completion_details = usage.get("completion_tokens_details")
-    reasoning = _count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else 0
+    reasoning = count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else 0
     wire = {
         "input_tokens": max(prompt - cached, 0),
         "cache_creation_input_tokens": 0,
@@ -384,7 +343,7 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
 def _reasoning(message: JSON) -> str | None:
     # OpenAI itself returns no reasoning text; DeepSeek and vLLM send `reasoning_content`,
     # OpenRouter, Groq, Ollama and newer vLLM send `reasoning`.
-    return _nonempty(message.get("reasoning_content")) or _nonempty(message.get("reasoning"))
+    return nonempty(message.get("reasoning_content")) or nonempty(message.get("reasoning"))
 
 
 def _tool_input(arguments: Any) -> JSON:
@@ -397,7 +356,7 @@ def _tool_input(arguments: Any) -> JSON:
 
 
 def _message_id(completion_id: Any) -> str:
-    return f"msg_{_nonempty(completion_id) or uuid.uuid4().hex}"
+    return f"msg_{nonempty(completion_id) or uuid.uuid4().hex}"
 
 
 def translate_response(body: JSON) -> tuple[JSON, Usage]:
@@ -409,10 +368,10 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
     reasoning = _reasoning(message)
     if reasoning:
         content.append({"type": "thinking", "thinking": reasoning, "signature": ""})
-    text = _nonempty(message.get("content"))
+    text = nonempty(message.get("content"))
     if text:
         content.append({"type": "text", "text": text})
-    refusal = _nonempty(message.get("refusal"))
+    refusal = nonempty(message.get("refusal"))
     if refusal:
         content.append({"type": "text", "text": refusal})
     tool_calls = message.get("tool_calls")
@@ -422,8 +381,8 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
             content.append(
                 {
                     "type": "tool_use",
-                    "id": _nonempty(call.get("id")) or f"toolu_{uuid.uuid4().hex}",
-                    "name": _nonempty(function.get("name")) or "",
+                    "id": nonempty(call.get("id")) or f"toolu_{uuid.uuid4().hex}",
+                    "name": nonempty(function.get("name")) or "",
                     "input": _tool_input(function.get("arguments")),
                 }
             )
@@ -447,21 +406,6 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
 # Errors
 # ---------------------------------------------------------------------------------------------
 
-# Anthropic's error type for each HTTP status (its API reference, "Errors").
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    503: "overloaded_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
 # The status an OpenAI error `type` (or `code`) stands for, for errors that arrive mid-stream.
 _OPENAI_ERROR_STATUS = {
     "invalid_request_error": 400,
@@ -475,36 +419,17 @@ _OPENAI_ERROR_STATUS = {
     "service_unavailable": 503,
 }
 
-_MAX_MESSAGE_CHARS = 1000  # of a provider body that is not JSON, e.g. a proxy's HTML page
-
 
 def _error_type(status: int) -> str:
-    return _ERROR_TYPES.get(status) or ("invalid_request_error" if 400 <= status < 500 else "api_error")
+    return ANTHROPIC_ERROR_TYPES.get(status) or ("invalid_request_error" if 400 <= status < 500 else "api_error")
 
 
 def _error_body(error_type: str, message: str) -> bytes:
     return orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
 
 
-def _provider_message(parsed: Any) -> str | None:
-    """The message in the error shapes OpenAI-compatible servers answer with."""
-    if isinstance(parsed, list) and parsed:  # Gemini's OpenAI endpoint wraps its error in a list
-        parsed = parsed[0]
-    if not isinstance(parsed, dict):
-        return None
-    error = parsed.get("error")
-    holder = error if isinstance(error, dict) else parsed
-    return _nonempty(error) or _nonempty(holder.get("message")) or _nonempty(holder.get("detail"))
-
-
 def translate_error(status: int, body: bytes) -> bytes:
-    try:
-        message = _provider_message(orjson.loads(body))
-    except orjson.JSONDecodeError:
-        message = None
-    if message is None:
-        text = body.decode("utf-8", "replace").strip()
-        message = text[:_MAX_MESSAGE_CHARS] if text else f"the provider answered HTTP {status} without a message"
+    message, _ = read_provider_error(status, body)
     return _error_body(_error_type(status), message)
 
 
@@ -518,9 +443,7 @@ def _stream_error(error: Any) -> bytes:
         status = next(
             (_OPENAI_ERROR_STATUS[k] for k in (kind, code) if isinstance(k, str) and k in _OPENAI_ERROR_STATUS), 500
         )
-    return _error_body(
-        _error_type(status), _nonempty(error.get("message")) or "the provider's stream reported an error"
-    )
+    return _error_body(_error_type(status), nonempty(error.get("message")) or "the provider's stream reported an error")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -644,7 +567,7 @@ class OpenAIToAnthropicStream:
             if reasoning:
                 self._append("thinking", _THINKING, reasoning, out)
             for key in ("content", "refusal"):
-                text = _nonempty(delta.get(key))
+                text = nonempty(delta.get(key))
                 if text:
                     self._append("text", _TEXT, text, out)
                     self._refused |= key == "refusal"
@@ -679,12 +602,12 @@ class OpenAIToAnthropicStream:
         if prefix is None:
             start = {
                 "type": "tool_use",
-                "id": _nonempty(call_id) or f"toolu_{self._message_id}_{self._next_index}",
-                "name": _nonempty(function.get("name")) or "",
+                "id": nonempty(call_id) or f"toolu_{self._message_id}_{self._next_index}",
+                "name": nonempty(function.get("name")) or "",
                 "input": {},
             }
             prefix = self._tool_prefixes[key] = self._open_block(key, start, _TOOL_DELTA, out)
-        arguments = _nonempty(function.get("arguments"))
+        arguments = nonempty(function.get("arguments"))
         if arguments:
             out.append(prefix + orjson.dumps(arguments) + _DELTA_END)
 
@@ -752,8 +675,9 @@ class AnthropicToOpenAI:
     def response(self, body: JSON) -> tuple[JSON, Usage]:
         return translate_response(body)
 
-    def stream(self, model: str) -> StreamTranslator:
-        return OpenAIToAnthropicStream(model)
+    def stream(self, client_request: JSON) -> StreamTranslator:
+        model = client_request.get("model")
+        return OpenAIToAnthropicStream(model if isinstance(model, str) else "")
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

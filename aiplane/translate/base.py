@@ -52,8 +52,9 @@ class Translator(Protocol):
     def response(self, body: dict[str, Any]) -> tuple[dict[str, Any], Usage]:
         """The provider's (successful, non-streamed) response body as the client's, and its usage."""
 
-    def stream(self, model: str) -> StreamTranslator:
-        """A fresh translator for one streamed response; `model` is the name the client asked for."""
+    def stream(self, client_request: dict[str, Any]) -> StreamTranslator:
+        """A fresh translator for one streamed response to `client_request`, the client's own body
+        (the model name it asked for, the stream options it set)."""
 
     def error(self, status: int, body: bytes) -> bytes:
         """The provider's error body (any bytes) as an error body in the client's dialect; status kept."""
