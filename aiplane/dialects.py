@@ -1,17 +1,18 @@
 """The API dialects aiplane speaks, and the table of (client, provider) pairs it can translate.
 
-Both planes read this one table: a provider entry whose interface no client can
-reach is disabled with the reason (its models answer 503 `provider_disabled`)
-and gets no Envoy route or cluster; a pair missing from the table is refused at
+Both planes read these tables: Envoy's routes pick a decision filter by client
+API, and a (client, provider) pair missing from `TRANSLATORS` is refused at
 request time with a 400 in the client's dialect.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import unquote
 
-from aiplane.policy import ModelProvider, Policy
+from aiplane.policy import ModelProvider
 from aiplane.translate import Translator
 from aiplane.translate.anthropic_openai import AnthropicToOpenAI
 from aiplane.translate.common import ANTHROPIC_ERROR_TYPES
@@ -19,12 +20,50 @@ from aiplane.translate.openai_anthropic import OpenAIToAnthropic
 
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
+GEMINI = "gemini"
 
-# Client dialects, by the request a client sends.
-CLIENT_ROUTES: Mapping[tuple[str, str], str] = {
-    ("POST", "/v1/chat/completions"): OPENAI,
-    ("POST", "/v1/messages"): ANTHROPIC,
-}
+
+@dataclass(frozen=True, slots=True)
+class ClientApi:
+    """A request a client dialect sends: its method and path pattern (Python and RE2 alike).
+
+    Gemini puts the model and the choice to stream in the path (`model`, `action` groups).
+    """
+
+    dialect: str
+    method: str
+    path: str
+
+
+CLIENT_APIS: tuple[ClientApi, ...] = (
+    ClientApi(OPENAI, "POST", r"/v1/chat/completions"),
+    ClientApi(ANTHROPIC, "POST", r"/v1/messages"),
+    ClientApi(GEMINI, "POST", r"/v1(?:beta)?/models/(?P<model>[^/:]+):(?P<action>generateContent|streamGenerateContent)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCall:
+    """What a request's method and path say: the client's dialect, and for Gemini the model and streaming."""
+
+    dialect: str
+    model: str | None = None
+    stream: bool | None = None
+
+
+_LITERAL_CALLS = {(api.method, api.path): ClientCall(api.dialect) for api in CLIENT_APIS if "(" not in api.path}
+_PATTERN_CALLS = [(api.method, re.compile(api.path), api.dialect) for api in CLIENT_APIS if "(" in api.path]
+
+
+def client_call(method: str, path: str) -> ClientCall | None:
+    call = _LITERAL_CALLS.get((method, path))
+    if call is not None:
+        return call
+    for api_method, pattern, dialect in _PATTERN_CALLS:
+        match = pattern.fullmatch(path)
+        if match and method == api_method:
+            return ClientCall(dialect, unquote(match["model"]), match["action"] == "streamGenerateContent")
+    return None
 
 @dataclass(frozen=True, slots=True)
 class ProviderApi:
@@ -34,6 +73,8 @@ class ProviderApi:
     key_header: str
     key_prefix: str = ""
     fixed_headers: tuple[tuple[str, str], ...] = ()
+    stream_path: str | None = None  # when streaming is chosen by the path, not the body
+    # `{model}` in a path: the model is named there, not in the body.
 
 
 # Provider interfaces the decision server can send a request to, as the policy names them.
@@ -41,8 +82,12 @@ PROVIDER_APIS: Mapping[str, ProviderApi] = {
     OPENAI: ProviderApi("/v1/chat/completions", "authorization", "Bearer "),
     # docs.anthropic.com, "Versions": the version header is required on every request.
     ANTHROPIC: ProviderApi("/v1/messages", "x-api-key", fixed_headers=(("anthropic-version", "2023-06-01"),)),
+    GEMINI: ProviderApi(
+        "/v1beta/models/{model}:generateContent",
+        "x-goog-api-key",
+        stream_path="/v1beta/models/{model}:streamGenerateContent?alt=sse",
+    ),
 }
-SUPPORTED_PROVIDER_INTERFACES = frozenset(PROVIDER_APIS)
 # Every header a client may carry a key in; a request not passing the client's key through keeps none of them.
 CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 
@@ -52,6 +97,24 @@ TRANSLATORS: Mapping[tuple[str, str], Translator] = {
     (OPENAI, ANTHROPIC): OpenAIToAnthropic(),
 }
 
+# Google's `status` by HTTP status (ai.google.dev, "Troubleshooting": API errors).
+_GOOGLE_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    413: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def google_status(status: int) -> str:
+    return _GOOGLE_STATUS.get(status, "INTERNAL" if status >= 500 else "INVALID_ARGUMENT")
+
+
 def anthropic_error_type(status: int) -> str:
     return ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
 
@@ -59,20 +122,8 @@ def anthropic_error_type(status: int) -> str:
 def translating_clients(usable: Iterable[ModelProvider]) -> frozenset[str]:
     """Client dialects that may meet a provider of another dialect under this policy."""
     interfaces = {entry.provider_interface for entry in usable}
-    return frozenset(client for client in set(CLIENT_ROUTES.values()) if interfaces - {client})
+    return frozenset(api.dialect for api in CLIENT_APIS if interfaces - {api.dialect})
 
 
 def can_serve(client: str, interface: str) -> bool:
     return client == interface or (client, interface) in TRANSLATORS
-
-
-def unsupported_reason(entry: ModelProvider) -> str | None:
-    if entry.provider_interface in SUPPORTED_PROVIDER_INTERFACES:
-        return None
-    supported = ", ".join(sorted(SUPPORTED_PROVIDER_INTERFACES))
-    return f"provider_interface `{entry.provider_interface}` is not supported yet (supported: {supported})"
-
-
-def provider_availability(policy: Policy, env: Mapping[str, str]) -> tuple[tuple[ModelProvider, str | None], ...]:
-    """Each provider entry and why it cannot serve, or None when it can."""
-    return tuple((entry, reason or unsupported_reason(entry)) for entry, reason in policy.provider_status(env))

@@ -23,7 +23,6 @@ from pathlib import Path
 import aiohttp
 import structlog
 
-from aiplane.dialects import provider_availability
 from aiplane.envoy_binary import envoy_path
 from aiplane.policy import Policy
 from aiplane.upstreams import parse_base_url
@@ -174,7 +173,7 @@ class Supervisor:
             return 1
         for section in self.policy.not_yet_enforced():
             log.warning("policy section parsed but not yet enforced", section=section)
-        for entry, reason in provider_availability(self.policy, self.env):
+        for entry, reason in self.policy.provider_status(self.env):
             if reason:
                 log.info("provider disabled", provider=entry.name, reason=reason)
 
@@ -347,7 +346,7 @@ class Supervisor:
             "envoy": self.envoy.status() if self.envoy else None,
             "mock_provider": self.mock.status() if self.mock else None,
             "not_yet_enforced": list(self.policy.not_yet_enforced()),
-            "disabled_providers": {e.name: r for e, r in provider_availability(self.policy, self.env) if r},
+            "disabled_providers": {e.name: r for e, r in self.policy.provider_status(self.env) if r},
             "xds": [_stream_view(stream) for stream in self.cache.status()],
         }
 

@@ -74,11 +74,11 @@ def test_a_provider_without_its_key_gets_no_route_and_no_cluster():
     r = resources()
     assert not any("groq" in name for name in by_name(r[types.CLUSTER]))
     routes = r[types.ROUTE][0].virtual_hosts[0].routes
-    assert [route.name for route in routes] == ["openai/gpt-4o", "local", "openai_api", "anthropic_api", "no_route"]
+    assert [route.name for route in routes] == ["openai/gpt-4o", "local", "openai_api", "anthropic_api", "gemini_api", "no_route"]
 
 
 def test_routes_match_the_decision_header_with_llm_timeouts_and_retries():
-    openai, local, _, _, fallback = resources()[types.ROUTE][0].virtual_hosts[0].routes
+    openai, local, *_, fallback = resources()[types.ROUTE][0].virtual_hosts[0].routes
     assert openai.match.headers[0].name == "x-aiplane-route"
     assert openai.match.headers[0].string_match.exact == "openai/gpt-4o"
     assert openai.route.timeout.seconds == 90 and local.route.timeout.seconds == 300

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
@@ -9,6 +11,7 @@ from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import Proces
 from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeaders
 
 from aiplane.extproc import decisions
+from aiplane.dialects import ClientCall
 from aiplane.extproc.decisions import Exchange
 from aiplane.extproc.routing import ADD_IF_ABSENT, RoutingTable
 from aiplane.policy import parse_policy
@@ -81,14 +84,18 @@ def test_a_provider_without_its_key_resolves_but_is_disabled():
     assert r is not None and "OPENAI_API_KEY" in r.route.disabled
 
 
-def test_a_provider_aiplane_cannot_speak_yet_is_disabled_with_the_reason():
-    r = table().resolve("gemini/gemini-2.5-flash")
-    assert r is not None and "provider_interface `gemini` is not supported" in r.route.disabled
+def test_a_pair_without_a_translator_is_a_400_in_the_clients_dialect():
+    body = HttpBody(body=b'{"model": "gemini/gemini-2.5-flash", "max_tokens": 5, "messages": []}', end_of_stream=True)
+    immediate = decisions.on_request_body(table(), Exchange(ClientCall("anthropic")), body).immediate_response
+    assert immediate.status.code == 400
+    error = orjson.loads(immediate.body)
+    assert error["type"] == "error" and error["error"]["type"] == "invalid_request_error"
+    assert "gemini" in error["error"]["message"]
 
 
 def test_models_list_has_enabled_models_and_usable_aliases():
     ids = [m["id"] for m in orjson.loads(table().models_body)["data"]]
-    assert ids == ["mock/mock-gpt", "ollama/llama3", "fast"]
+    assert ids == ["mock/mock-gpt", "ollama/llama3", "gemini/gemini-2.5-flash", "fast"]
 
 
 def headers(method: str, path: str, end_of_stream: bool = False, **extra: str) -> HttpHeaders:
@@ -104,9 +111,29 @@ def mutation_of(response) -> dict[str, str]:
     return {h.header.key: h.header.raw_value.decode() for h in common.header_mutation.set_headers}
 
 
+def default_table(**env: str) -> RoutingTable:
+    text = (Path(__file__).resolve().parent.parent / "config" / "aiplane.yaml").read_text()
+    return RoutingTable(parse_policy(text, env=env), env=env)
+
+
 def test_request_headers_wait_for_the_body_of_a_chat_completion():
-    decision = decisions.on_request_headers(table(), headers("POST", "/v1/chat/completions?x=1"))
+    # Every provider of the default policy speaks OpenAI: nothing to translate, no response phases.
+    decision = decisions.on_request_headers(default_table(), headers("POST", "/v1/chat/completions?x=1"))
     assert decision.exchange.client == "openai" and decision.response == decisions.CONTINUE_HEADERS
+
+
+def test_a_client_that_may_meet_another_dialect_switches_the_response_phase_on():
+    # This policy also has a Gemini provider.
+    decision = decisions.on_request_headers(table(), headers("POST", "/v1/chat/completions"))
+    assert decision.response.mode_override.response_header_mode == ProcessingMode.SEND
+
+
+def test_a_gemini_client_names_the_model_and_streaming_in_the_path():
+    path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    call = decisions.on_request_headers(table(), headers("POST", path)).exchange.call
+    assert (call.dialect, call.model, call.stream) == ("gemini", "gemini-2.5-flash", True)
+    listed = orjson.loads(decisions.on_request_headers(table(), headers("GET", "/v1beta/models")).response.immediate_response.body)
+    assert listed["models"][0]["name"] == "models/mock/mock-gpt"
 
 
 def test_an_anthropic_client_switches_the_response_headers_phase_on():
@@ -142,7 +169,7 @@ def test_models_is_answered_from_the_policy_in_the_clients_shape():
 
 def test_the_body_is_rewritten_for_the_provider_with_credentials_and_route():
     body = orjson.dumps({"model": "fast", "messages": [{"role": "user", "content": "hi"}]})
-    response = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=body, end_of_stream=True))
+    response = decisions.on_request_body(table(), Exchange(ClientCall("openai")), HttpBody(body=body, end_of_stream=True))
     common = response.request_body.response
     assert common.clear_route_cache
     new_body = common.body_mutation.body
@@ -157,13 +184,13 @@ def test_the_body_is_rewritten_for_the_provider_with_credentials_and_route():
 
 def test_an_unchanged_model_leaves_the_body_alone():
     body = orjson.dumps({"model": "mock-gpt", "messages": []})
-    response = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=body, end_of_stream=True))
+    response = decisions.on_request_body(table(), Exchange(ClientCall("openai")), HttpBody(body=body, end_of_stream=True))
     assert not response.request_body.response.HasField("body_mutation")
     assert "content-length" not in mutation_of(response)
 
 
 def test_passthrough_keeps_the_clients_authorization_and_others_drop_it_without_a_key():
-    local = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=b'{"model": "llama3"}', end_of_stream=True))
+    local = decisions.on_request_body(table(), Exchange(ClientCall("openai")), HttpBody(body=b'{"model": "llama3"}', end_of_stream=True))
     common = local.request_body.response
     assert "authorization" not in mutation_of(local)
     assert "authorization" not in common.header_mutation.remove_headers
@@ -181,7 +208,7 @@ def test_passthrough_keeps_the_clients_authorization_and_others_drop_it_without_
     ],
 )
 def test_bad_bodies_get_openai_errors(body, status, code):
-    response = decisions.on_request_body(table(), Exchange("openai"), HttpBody(body=body, end_of_stream=True))
+    response = decisions.on_request_body(table(), Exchange(ClientCall("openai")), HttpBody(body=body, end_of_stream=True))
     immediate = response.immediate_response
     assert immediate.status.code == status
     assert orjson.loads(immediate.body)["error"]["code"] == code
@@ -189,13 +216,10 @@ def test_bad_bodies_get_openai_errors(body, status, code):
 
 
 def test_a_key_in_the_environment_turns_its_provider_on_in_the_default_config():
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parent.parent / "config" / "aiplane.yaml").read_text()
-    without = RoutingTable(parse_policy(text, env={}), env={})
+    without = default_table()
     assert without.resolve("openai/gpt-4o").route.disabled
     assert without.resolve("mock-gpt").route.disabled is None
-    with_key = RoutingTable(parse_policy(text, env={"OPENAI_API_KEY": "sk-x"}), env={"OPENAI_API_KEY": "sk-x"})
+    with_key = default_table(OPENAI_API_KEY="sk-x")
     assert with_key.resolve("openai/gpt-4o").route.disabled is None
     assert with_key.resolve("gpt-4o").route.provider == "openai/*"  # the only enabled wildcard
 

@@ -30,12 +30,13 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     TrailersResponse,
 )
 
-from aiplane.dialects import ANTHROPIC, CLIENT_ROUTES, TRANSLATORS, can_serve
+from aiplane.dialects import ANTHROPIC, TRANSLATORS, ClientCall, can_serve, client_call
 from aiplane.extproc import replies
 from aiplane.extproc.routing import RoutingTable, header
 from aiplane.translate import StreamTranslator, Translator, UnsupportedFeature
 
-MODELS = "/v1/models"
+GEMINI_MODELS = "/v1beta/models"
+_MODEL_LISTS = frozenset({"/v1/models", GEMINI_MODELS})
 # API headers of a client dialect, not forwarded to another dialect's provider (keys: see routing).
 _CLIENT_ONLY_HEADERS = {ANTHROPIC: ("anthropic-version", "anthropic-beta")}
 
@@ -74,11 +75,15 @@ _SEE_RESPONSE_HEADERS = ProcessingResponse(
 class Exchange:
     """What one request has shown so far."""
 
-    client: str  # the client's dialect
+    call: ClientCall  # what the request's method and path said
     request: dict | None = None  # the client's own body, when it is translated
     translator: Translator | None = None  # None: the provider speaks the client's dialect
     stream: StreamTranslator | None = None
     error_status: int = 0  # the provider's status when it answered with an error
+
+    @property
+    def client(self) -> str:
+        return self.call.dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,27 +103,30 @@ def _pseudo_headers(headers: HttpHeaders, *names: str) -> dict[str, str]:
 def on_request_headers(table: RoutingTable, headers: HttpHeaders) -> HeadersDecision:
     found = _pseudo_headers(headers, ":method", ":path", "anthropic-version")
     method, path = found.get(":method", ""), found.get(":path", "").partition("?")[0]
-    client = CLIENT_ROUTES.get((method, path))
-    if client is not None:
+    call = client_call(method, path)
+    if call is not None:
         if headers.end_of_stream:
-            return HeadersDecision(replies.malformed_json(client, "the body is empty"), None)
-        response = _SEE_RESPONSE_HEADERS if client in table.translating_clients else CONTINUE_HEADERS
-        return HeadersDecision(response, Exchange(client))
-    if path == MODELS and method == "GET":
-        body = table.anthropic_models_body if "anthropic-version" in found else table.models_body
+            return HeadersDecision(replies.malformed_json(call.dialect, "the body is empty"), None)
+        response = _SEE_RESPONSE_HEADERS if call.dialect in table.translating_clients else CONTINUE_HEADERS
+        return HeadersDecision(response, Exchange(call))
+    if method == "GET" and path in _MODEL_LISTS:
+        if path == GEMINI_MODELS:
+            body = table.gemini_models_body
+        else:
+            body = table.anthropic_models_body if "anthropic-version" in found else table.models_body
         return HeadersDecision(replies.json_reply(200, body), None)
     return HeadersDecision(replies.unsupported_route(method, path), None)
 
 
 def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> ProcessingResponse:
-    client = exchange.client
+    client, call = exchange.client, exchange.call
     try:
         doc = orjson.loads(body.body)
     except orjson.JSONDecodeError as exc:
         return replies.malformed_json(client, str(exc))
     if not isinstance(doc, dict):
         return replies.malformed_json(client, "the body must be a JSON object")
-    model = doc.get("model")
+    model = call.model if call.model is not None else doc.get("model")
     if not isinstance(model, str):
         return replies.missing_model(client)
     resolution = table.resolve(model)
@@ -131,15 +139,22 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
         return replies.untranslatable(client, route.provider, route.interface)
 
     common = CommonResponse(header_mutation=route.mutation, clear_route_cache=True)
+    stream = call.stream if call.stream is not None else doc.get("stream") is True
+    path = route.path_for(resolution.upstream_model, stream)
+    if path is not None:
+        common.header_mutation.set_headers.append(header(":path", path))
     translator = TRANSLATORS.get((client, route.interface))
     if translator is not None:
+        if call.model is not None:
+            # A client that names the model in the path: the translator sees it in the body.
+            doc = {**doc, "model": model, "stream": stream}
         try:
             translated = translator.request(doc, resolution.upstream_model)
         except UnsupportedFeature as exc:
             return replies.unsupported_feature(client, exc.param, exc.message)
         common.header_mutation.remove_headers.extend(_CLIENT_ONLY_HEADERS.get(client, ()))
         exchange.request, exchange.translator, doc = doc, translator, translated
-    elif resolution.upstream_model != model:
+    elif call.model is None and resolution.upstream_model != model:
         doc["model"] = resolution.upstream_model
     else:
         return ProcessingResponse(request_body=BodyResponse(response=common))

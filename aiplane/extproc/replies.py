@@ -1,7 +1,8 @@
 """Answers the decision server gives without reaching a provider, in the client's own dialect.
 
 An OpenAI client gets `{"error": {"message", "type", "param", "code"}}`, an
-Anthropic client `{"type": "error", "error": {"type", "message"}}`; both get an
+Anthropic client `{"type": "error", "error": {"type", "message"}}`, a Gemini
+client `{"error": {"code", "message", "status"}}`; all get an
 `x-aiplane-error` header naming the cause, so a client's SDK raises its usual
 exception and an operator can grep for the cause.
 """
@@ -17,7 +18,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
 )
 from envoy.type.v3.http_status_pb2 import HttpStatus
 
-from aiplane.dialects import ANTHROPIC, OPENAI, anthropic_error_type
+from aiplane.dialects import ANTHROPIC, GEMINI, OPENAI, anthropic_error_type, google_status
 
 ERROR_HEADER = "x-aiplane-error"
 
@@ -50,6 +51,8 @@ def json_reply(status: int, body: bytes, extra_headers: tuple[tuple[str, str], .
 def error_document(client: str, status: int, code: str, message: str, param: str | None = None) -> dict:
     if client == ANTHROPIC:
         return {"type": "error", "error": {"type": anthropic_error_type(status), "message": message}}
+    if client == GEMINI:
+        return {"error": {"code": status, "message": message, "status": google_status(status)}}
     error_type = _OPENAI_ERROR_TYPES.get(status, "invalid_request_error")
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
 

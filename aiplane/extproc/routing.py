@@ -15,6 +15,7 @@ Resolution order for a requested `model`:
 from __future__ import annotations
 
 import os
+from urllib.parse import quote
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
 from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
 
-from aiplane.dialects import CREDENTIAL_HEADERS, OPENAI, PROVIDER_APIS, provider_availability, translating_clients
+from aiplane.dialects import CREDENTIAL_HEADERS, OPENAI, PROVIDER_APIS, translating_clients
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
@@ -45,6 +46,14 @@ class Route:
     upstream_model: str | None  # None for a wildcard entry: the requested name is used
     mutation: HeaderMutation  # path, authority, route header, credentials, extra headers
     disabled: str | None  # why the entry cannot serve, or None
+    # (plain, streaming) upstream paths naming `{model}`, for a provider whose path names the model
+    # (then `mutation` has no `:path`); None when the path is fixed.
+    model_paths: tuple[str, str] | None = None
+
+    def path_for(self, upstream_model: str, stream: bool) -> str | None:
+        if self.model_paths is None:
+            return None
+        return self.model_paths[stream].replace("{model}", quote(upstream_model, safe=""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +65,11 @@ class Resolution:
 def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str, str]) -> Route:
     upstream = parse_base_url(str(entry.base_url))
     api = PROVIDER_APIS.get(entry.provider_interface, PROVIDER_APIS[OPENAI])  # an unsupported one is disabled
+    model_paths = None
+    if "{model}" in api.path:
+        model_paths = (upstream.api_path(api.path), upstream.api_path(api.stream_path or api.path))
     set_headers = [
-        header(":path", upstream.api_path(api.path)),
+        *(() if model_paths else (header(":path", upstream.api_path(api.path)),)),
         header(":authority", upstream.authority),
         header(ROUTE_HEADER, entry.name),
         *(header(k, v, ADD_IF_ABSENT) for k, v in api.fixed_headers),  # a same-dialect client's own wins
@@ -75,6 +87,7 @@ def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str,
         upstream_model=None if entry.is_wildcard else entry.model_name,
         mutation=HeaderMutation(set_headers=set_headers, remove_headers=remove_headers),
         disabled=disabled,
+        model_paths=model_paths,
     )
 
 
@@ -88,7 +101,7 @@ class RoutingTable:
         self._default: Route | None = None
         listed: list[tuple[str, str]] = []
         # The default entry claims its bare name first.
-        availability = provider_availability(policy, env)
+        availability = policy.provider_status(env)
         self.translating_clients = translating_clients(entry for entry, disabled in availability if not disabled)
         ordered = sorted(availability, key=lambda item: not item[0].default)
         for entry, disabled in ordered:
@@ -116,6 +129,18 @@ class RoutingTable:
             }
         )
         ids = [mid for mid, _ in listed]
+        self.gemini_models_body: bytes = orjson.dumps(
+            {
+                "models": [
+                    {
+                        "name": f"models/{mid}",
+                        "displayName": mid,
+                        "supportedGenerationMethods": ["generateContent", "streamGenerateContent"],
+                    }
+                    for mid in ids
+                ]
+            }
+        )
         self.anthropic_models_body: bytes = orjson.dumps(
             {
                 "data": [

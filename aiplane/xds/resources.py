@@ -32,10 +32,11 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import http_con
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2 as tls_common
 from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
 from envoy.extensions.upstreams.http.v3.http_protocol_options_pb2 import HttpProtocolOptions
+from envoy.type.matcher.v3.regex_pb2 import RegexMatcher
 from envoy.type.matcher.v3.string_pb2 import StringMatcher
 from google.protobuf import any_pb2, duration_pb2, struct_pb2, wrappers_pb2
 
-from aiplane.dialects import ANTHROPIC, CLIENT_ROUTES, OPENAI, provider_availability, translating_clients
+from aiplane.dialects import ANTHROPIC, CLIENT_APIS, GEMINI, OPENAI, translating_clients
 from aiplane.extproc.replies import error_body, error_document
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, Upstream, parse_base_url
@@ -109,9 +110,11 @@ def _flags_filter(*flags: str) -> al.AccessLogFilter:
 
 
 def _client_filter(client: str) -> al.AccessLogFilter:
-    path = next(path for (_, path), dialect in CLIENT_ROUTES.items() if dialect == client)
+    paths = "|".join(api.path for api in CLIENT_APIS if api.dialect == client)
+    # `:path` carries the query string too.
+    regex = RegexMatcher(regex=f"^(?:{paths})(?:\\?.*)?$")
     return al.AccessLogFilter(
-        header_filter=al.HeaderFilter(header=rc.HeaderMatcher(name=":path", string_match=StringMatcher(prefix=path)))
+        header_filter=al.HeaderFilter(header=rc.HeaderMatcher(name=":path", string_match=StringMatcher(safe_regex=regex)))
     )
 
 
@@ -135,7 +138,7 @@ def _local_reply_config(max_body_bytes: int) -> hcm.LocalReplyConfig:
          "decision_server_unavailable"),
     ]  # fmt: skip
     mappers = []
-    for client in (ANTHROPIC, OPENAI):
+    for client in (ANTHROPIC, GEMINI, OPENAI):
         for which, status, message, code in errors:
             if client != OPENAI:
                 which = al.AccessLogFilter(and_filter=al.AndFilter(filters=[which, _client_filter(client)]))
@@ -264,12 +267,13 @@ def llm_routes(providers: Sequence[ModelProvider], translating: frozenset[str]) 
     per client API picks the decision filter: the translating one when that client may meet a
     provider of another dialect."""
     routes = [_provider_route(entry, parse_base_url(str(entry.base_url))) for entry in providers]
-    for (method, path), client in CLIENT_ROUTES.items():
+    for api in CLIENT_APIS:
         match = rc.RouteMatch(
-            path=path, headers=[rc.HeaderMatcher(name=":method", string_match=StringMatcher(exact=method))]
+            safe_regex=RegexMatcher(regex=f"^{api.path}$"),
+            headers=[rc.HeaderMatcher(name=":method", string_match=StringMatcher(exact=api.method))],
         )
-        filter_name = TRANSLATING_EXT_PROC if client in translating else DIRECT_EXT_PROC
-        routes.append(_error_route(f"{client}_api", match, filter_name))
+        filter_name = TRANSLATING_EXT_PROC if api.dialect in translating else DIRECT_EXT_PROC
+        routes.append(_error_route(f"{api.dialect}_api", match, filter_name))
     routes.append(_error_route("no_route", rc.RouteMatch(prefix="/"), TRANSLATING_EXT_PROC))
     return route_pb2.RouteConfiguration(
         name=LLM_ROUTES, virtual_hosts=[rc.VirtualHost(name="llm", domains=["*"], routes=routes)]
@@ -374,7 +378,7 @@ def extproc_cluster() -> cluster_pb2.Cluster:
 
 def usable_providers(policy: Policy, env: Mapping[str, str]) -> list[ModelProvider]:
     """Entries that can serve: a disabled one gets no route and no cluster (and no DNS lookups)."""
-    return [entry for entry, disabled in provider_availability(policy, env) if disabled is None]
+    return [entry for entry, disabled in policy.provider_status(env) if disabled is None]
 
 
 def policy_resource(policy: Policy) -> any_pb2.Any:
