@@ -38,7 +38,9 @@ class ClientApi:
 CLIENT_APIS: tuple[ClientApi, ...] = (
     ClientApi(OPENAI, "POST", r"/v1/chat/completions"),
     ClientApi(ANTHROPIC, "POST", r"/v1/messages"),
-    ClientApi(GEMINI, "POST", r"/v1(?:beta)?/models/(?P<model>[^/:]+):(?P<action>generateContent|streamGenerateContent)"),
+    ClientApi(
+        GEMINI, "POST", r"/v1(?:beta)?/models/(?P<model>[^/:]+):(?P<action>generateContent|streamGenerateContent)"
+    ),
 )
 
 
@@ -64,6 +66,7 @@ def client_call(method: str, path: str) -> ClientCall | None:
         if match and method == api_method:
             return ClientCall(dialect, unquote(match["model"]), match["action"] == "streamGenerateContent")
     return None
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderApi:

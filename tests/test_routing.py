@@ -10,8 +10,8 @@ from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
 from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
 from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeaders
 
-from aiplane.extproc import decisions
 from aiplane.dialects import ClientCall
+from aiplane.extproc import decisions
 from aiplane.extproc.decisions import Exchange
 from aiplane.extproc.routing import ADD_IF_ABSENT, RoutingTable
 from aiplane.policy import parse_policy

@@ -15,9 +15,9 @@ Resolution order for a requested `model`:
 from __future__ import annotations
 
 import os
-from urllib.parse import quote
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption

@@ -114,7 +114,9 @@ def _client_filter(client: str) -> al.AccessLogFilter:
     # `:path` carries the query string too.
     regex = RegexMatcher(regex=f"^(?:{paths})(?:\\?.*)?$")
     return al.AccessLogFilter(
-        header_filter=al.HeaderFilter(header=rc.HeaderMatcher(name=":path", string_match=StringMatcher(safe_regex=regex)))
+        header_filter=al.HeaderFilter(
+            header=rc.HeaderMatcher(name=":path", string_match=StringMatcher(safe_regex=regex))
+        )
     )
 
 
