@@ -16,7 +16,9 @@ from aiplane.policy import ModelProvider
 from aiplane.translate import Translator
 from aiplane.translate.anthropic_openai import AnthropicToOpenAI
 from aiplane.translate.common import ANTHROPIC_ERROR_TYPES
+from aiplane.translate.gemini_openai import GeminiToOpenAI
 from aiplane.translate.openai_anthropic import OpenAIToAnthropic
+from aiplane.translate.openai_gemini import OpenAIToGemini
 
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
@@ -39,7 +41,7 @@ CLIENT_APIS: tuple[ClientApi, ...] = (
     ClientApi(OPENAI, "POST", r"/v1/chat/completions"),
     ClientApi(ANTHROPIC, "POST", r"/v1/messages"),
     ClientApi(
-        GEMINI, "POST", r"/v1(?:beta)?/models/(?P<model>[^/:]+):(?P<action>generateContent|streamGenerateContent)"
+        GEMINI, "POST", r"/v1(?:beta)?/models/(?P<model>[^:]+):(?P<action>generateContent|streamGenerateContent)"
     ),
 )
 
@@ -98,24 +100,9 @@ CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 TRANSLATORS: Mapping[tuple[str, str], Translator] = {
     (ANTHROPIC, OPENAI): AnthropicToOpenAI(),
     (OPENAI, ANTHROPIC): OpenAIToAnthropic(),
+    (OPENAI, GEMINI): OpenAIToGemini(),
+    (GEMINI, OPENAI): GeminiToOpenAI(),
 }
-
-# Google's `status` by HTTP status (ai.google.dev, "Troubleshooting": API errors).
-_GOOGLE_STATUS = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    413: "INVALID_ARGUMENT",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
-}
-
-
-def google_status(status: int) -> str:
-    return _GOOGLE_STATUS.get(status, "INTERNAL" if status >= 500 else "INVALID_ARGUMENT")
 
 
 def anthropic_error_type(status: int) -> str:

@@ -1,4 +1,4 @@
-"""A fast local server speaking OpenAI's Chat Completions and Anthropic's Messages APIs.
+"""A fast local server speaking OpenAI's Chat Completions, Anthropic's Messages and Google's Gemini APIs.
 
 Used by the tests, by the benchmark and by the default config, so that the
 gateway answers without a real provider or an API key.
@@ -19,16 +19,33 @@ like `.../v1`):
   `ping`, one `content_block_delta` per piece, `content_block_stop`,
   `message_delta` (`stop_reason`, `usage.output_tokens`) and `message_stop`.
 - `POST …/messages/count_tokens` (Anthropic): `{"input_tokens": N}`.
+- `POST …/models/{model}:generateContent` (Gemini, under Google AI's
+  `/v1beta` or Vertex AI's `…/publishers/google`): a `GenerateContentResponse`
+  (`candidates[0]` with `content {role: "model", parts}`, `finishReason:
+  "STOP"`, `index: 0`; `usageMetadata` with prompt, candidates and total
+  token counts; `modelVersion`, the model named in the path; `responseId:
+  gemini-mock-<n>`).
+- `POST …/models/{model}:streamGenerateContent?alt=sse` (Gemini): one
+  `data: {GenerateContentResponse}` event per piece, each ended by `\r\n\r\n`
+  as Google ends them, with no closing sentinel; the last piece's event also
+  carries `finishReason` and `usageMetadata`. Without `alt=sse` Google
+  streams one JSON array instead: the mock answers that with 400.
 - anything else: 404 in the dialect its path suffix names (OpenAI's when none).
 
-Input tokens (`prompt_tokens`, `input_tokens`) are the request body's bytes / 4.
+Input tokens (`prompt_tokens`, `input_tokens`, `promptTokenCount`) are the request body's bytes / 4.
 The body must be a JSON object with a `model` string and a `messages` list;
 Anthropic's messages also need an integer `max_tokens` (from 1), and every
 Anthropic route needs an `anthropic-version` header, as Anthropic does. Errors
 are 400s in the dialect's shape: OpenAI's `{"error": {message, type, param,
-code}}` or Anthropic's `{"type": "error", "error": {type, message}}`.
+code}}` or Anthropic's `{"type": "error", "error": {type, message}}`. A
+Gemini body must be a JSON object with a non-empty `contents` list (and
+`tools`, if any, a list); its errors are Google's `{"error": {code, message,
+status}}`, `status` naming the canonical code (400 `INVALID_ARGUMENT`, 401
+`UNAUTHENTICATED`, 403 `PERMISSION_DENIED`, 404 `NOT_FOUND`, 429
+`RESOURCE_EXHAUSTED`, 500 `INTERNAL`, 503 `UNAVAILABLE`, 504
+`DEADLINE_EXCEEDED`, …).
 
-Request headers that choose the behaviour, in either dialect:
+Request headers that choose the behaviour, in any dialect:
 
 - `x-mock-latency-ms: N` wait N ms before the response starts.
 - `x-mock-status: CODE` answer with that 4xx/5xx status and an error body.
@@ -46,7 +63,9 @@ Request headers that choose the behaviour, in either dialect:
   stream, without the finish events: OpenAI's `data: {"error": {"message":
   "mock overload", "type": "server_error", "code": null}}` and no `[DONE]`;
   Anthropic's `event: error` with an `overloaded_error` and no
-  `message_stop`. Non-streamed requests ignore it.
+  `message_stop`; Gemini's `data: {"error": {"code": 503, "message": "mock
+  overload", "status": "UNAVAILABLE"}}` and no `finishReason` (a function
+  call, sent whole, counts as one piece). Non-streamed requests ignore it.
 - `x-mock-tool-call: NAME` answer with one call of the function NAME instead
   of text. OpenAI: `content: null`, `tool_calls: [{id: "call_mock_<n>",
   type: "function", function: {name, arguments}}]` and `finish_reason:
@@ -57,6 +76,9 @@ Request headers that choose the behaviour, in either dialect:
   block with `input: {}`, then `input_json_delta` events carry the fragments
   as `partial_json`. Fragments are `x-mock-chunks` (fewer if the text is
   shorter), cut mid-token as real providers do, and concatenate to the whole.
+  Gemini: one `functionCall {name, args}` part (no id) and `finishReason:
+  "STOP"`, streamed whole in one event, as Gemini streams calls; the usage
+  counts the fragments it would have had.
   This header wins over the tool-result answer below, so a test can chain
   several calls.
 - `x-mock-tool-arguments: JSON` the call's arguments, a JSON object sent
@@ -67,16 +89,21 @@ the reply is `The tool said: <the result's text>`, split into `x-mock-chunks`
 pieces when streamed, so a tool-call round trip can see the result arrive;
 `x-mock-response-bytes` does not apply to it. OpenAI: the last message has
 `role: "tool"`. Anthropic: the last `user` message holds `tool_result`
-blocks (their texts joined by newlines).
+blocks (their texts joined by newlines). Gemini: the last content holds
+`functionResponse` parts, each read as its `response`'s `output` (the key
+Google documents), `result` or `content` field, else as the whole `response`,
+a string as it is and anything else as compact JSON (joined by newlines).
 
 A header with a value out of range, or arguments that are not a JSON object,
 get 400 naming the header (in `param`, for OpenAI).
 
 Every response echoes what the gateway sent upstream, for the gateway's tests:
 `x-mock-path` (the request path as received, query included),
-`x-mock-authorization`, `x-mock-api-key` (from `x-api-key`) and `x-mock-host`
-(`-` when the header was absent); chat completions and messages also echo
-`x-mock-tools`, the number of `tools` in the request body (0 when none).
+`x-mock-authorization`, `x-mock-api-key` (from `x-api-key`),
+`x-mock-goog-api-key` (from `x-goog-api-key`) and `x-mock-host` (`-` when the
+header was absent); chat completions, messages and Gemini's replies also echo
+`x-mock-tools`, the number of `tools` in the request body (for Gemini, of
+function declarations in its `tools[].functionDeclarations`; 0 when none).
 """
 
 from __future__ import annotations
@@ -256,14 +283,22 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """The assistant's answer, in no dialect yet: text in pieces, or one tool call with its arguments in pieces."""
+    """The assistant's answer, in no dialect yet: text in pieces, or one tool call with its arguments in pieces.
+
+    A reply `cut_off` is a stream failing mid-way: its pieces are sent, then an error instead of the finish.
+    """
 
     pieces: tuple[str, ...]
     tool_call: ToolCall | None = None
+    cut_off: bool = False
 
     @property
     def text(self) -> str:
         return "".join(self.pieces)
+
+    def cut(self, count: int) -> Reply:
+        """This reply's first `count` pieces, cut off there."""
+        return Reply(self.pieces[:count], self.tool_call, cut_off=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +340,8 @@ def _framed(before: bytes, pieces: Iterable[str], after: bytes) -> Iterator[byte
     return (before + orjson.dumps(piece) + after for piece in pieces)
 
 
-# The three parts of a stream: events sent at once, one event per piece, and the closing events.
+# The three parts of a stream: events sent at once, one event per piece, and the closing events
+# (which a reply cut off replaces by the dialect's `stream_error`).
 StreamEvents = tuple[Sequence[bytes], Iterable[bytes], Sequence[bytes]]
 
 
@@ -316,8 +352,6 @@ class Dialect(Protocol):
     stream_error: bytes  # the event that ends a stream failing mid-way
 
     def error_body(self, error: ProviderError) -> bytes: ...
-
-    def parse(self, body: bytes) -> ChatRequest: ...
 
     def message(self, chat: ChatRequest, reply: Reply, number: int) -> bytes: ...
 
@@ -602,8 +636,168 @@ class AnthropicMessages:
         return head, _framed(delta_open, reply.pieces, delta_close), tail
 
 
+def _gemini_sse(event: dict[str, Any]) -> bytes:
+    # Google ends each event with CRLFs, where OpenAI and Anthropic use bare LFs.
+    return b"data: " + orjson.dumps(event) + b"\r\n\r\n"
+
+
+def _either(mapping: dict[str, Any], camel: str, snake: str) -> Any:
+    """A field Google's JSON parser accepts under its lowerCamelCase or its snake_case name."""
+    return mapping[camel] if camel in mapping else mapping.get(snake)
+
+
+def _function_response_text(function_response: Any) -> str:
+    """A `functionResponse` as text: its response's `output`, `result` or `content` field if any, else all of it."""
+    response = function_response.get("response") if isinstance(function_response, dict) else None
+    if isinstance(response, dict):
+        # `output` is the key Google documents; `result` and `content` are common too.
+        key = next((key for key in ("output", "result", "content") if key in response), None)
+        if key is not None:
+            response = response[key]
+    return response if isinstance(response, str) else orjson.dumps(response).decode()
+
+
+def _gemini_tool_result(contents: list[Any]) -> str | None:
+    """The text of the `functionResponse` parts of the last content, if it holds any."""
+    last = contents[-1]
+    parts = last.get("parts") if isinstance(last, dict) else None
+    if not isinstance(parts, list):
+        return None
+    results = [
+        _function_response_text(response)
+        for part in parts
+        if isinstance(part, dict) and (response := _either(part, "functionResponse", "function_response")) is not None
+    ]
+    return "\n".join(results) if results else None
+
+
+def _gemini_function_count(tools: Any) -> int:
+    """The number of function declarations in a request's `tools`."""
+    if tools is None:
+        return 0
+    if not isinstance(tools, list):
+        raise ProviderError(400, "Invalid JSON payload received. 'tools' must be a list of Tool objects.")
+    count = 0
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        declarations = _either(tool, "functionDeclarations", "function_declarations")
+        if declarations is None:
+            continue
+        if not isinstance(declarations, list):
+            raise ProviderError(400, "Invalid JSON payload received. 'functionDeclarations' must be a list.")
+        count += len(declarations)
+    return count
+
+
+# Google's canonical error `status` by HTTP status (ai.google.dev, "Troubleshooting": backend error codes).
+_GEMINI_ERROR_STATUSES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    402: "RESOURCE_EXHAUSTED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_GEMINI_ARRAY_STREAM_MESSAGE = (
+    "The mock provider streams only as server-sent events: add alt=sse to the streamGenerateContent URL."
+)
+# `…/models/{model}:{method}`, as Google AI (`/v1beta/models/…`) and Vertex AI (`…/publishers/google/models/…`) name it.
+_GEMINI_ROUTE = re.compile(r"/models/([^/:]+):([A-Za-z]+)")
+
+
+class GeminiGenerateContent:
+    """Google's Gemini `generateContent` and `streamGenerateContent` (with `alt=sse`)."""
+
+    tool_id_prefix = "call_mock_"  # unused: Gemini's function calls carry no id
+    stream_error = _gemini_sse({"error": {"code": 503, "message": _STREAM_ERROR_MESSAGE, "status": "UNAVAILABLE"}})
+
+    @staticmethod
+    def error_status(status: int) -> str:
+        return _GEMINI_ERROR_STATUSES.get(status, "INTERNAL" if status >= 500 else "INVALID_ARGUMENT")
+
+    def error_body(self, error: ProviderError) -> bytes:
+        status = self.error_status(error.status)
+        return orjson.dumps({"error": {"code": error.status, "message": error.message, "status": status}})
+
+    def parse(self, body: bytes, *, model: str, stream: bool) -> ChatRequest:
+        """A request to `model` (from the path), streamed when the path's method is streamGenerateContent."""
+        payload = _load_object(body)
+        contents = payload.get("contents")
+        if contents is not None and not isinstance(contents, list):
+            raise ProviderError(400, "Invalid JSON payload received. 'contents' must be a list of Content objects.")
+        if not contents:
+            raise ProviderError(400, "* GenerateContentRequest.contents: contents is not specified")
+        return ChatRequest(
+            model=model,
+            stream=stream,
+            include_usage=False,
+            input_tokens=_input_tokens(body),
+            tools=_gemini_function_count(payload.get("tools")),
+            tool_result=_gemini_tool_result(contents),
+        )
+
+    @staticmethod
+    def _part(reply: Reply) -> dict[str, Any]:
+        call = reply.tool_call
+        if call is None:
+            return {"text": reply.text}
+        # The arguments were checked to be a JSON object: embed their text as the args, verbatim.
+        return {"functionCall": {"name": call.name, "args": orjson.Fragment(call.arguments)}}
+
+    @staticmethod
+    def _response(
+        chat: ChatRequest, number: int, part: dict[str, Any], finished: bool, output_tokens: int
+    ) -> dict[str, Any]:
+        """A GenerateContentResponse holding one part; `finished` adds the finish reason and the usage."""
+        candidate: dict[str, Any] = {"content": {"parts": [part], "role": "model"}, "index": 0}
+        response: dict[str, Any] = {"candidates": [candidate]}
+        if finished:
+            candidate["finishReason"] = "STOP"
+            response["usageMetadata"] = {
+                "promptTokenCount": chat.input_tokens,
+                "candidatesTokenCount": output_tokens,
+                "totalTokenCount": chat.input_tokens + output_tokens,
+            }
+        response["modelVersion"] = chat.model
+        response["responseId"] = f"gemini-mock-{number}"
+        return response
+
+    def message(self, chat: ChatRequest, reply: Reply, number: int) -> bytes:
+        return orjson.dumps(self._response(chat, number, self._part(reply), True, len(reply.pieces)))
+
+    def stream(self, chat: ChatRequest, reply: Reply, number: int) -> StreamEvents:
+        """One event per text piece, the last with the finish reason and usage; a function call in one event.
+
+        A reply cut off sends its pieces without a finish.
+        """
+        output_tokens = len(reply.pieces)
+        finished = not reply.cut_off
+        if reply.tool_call is not None:
+            # Gemini streams a function call whole, in one event (none if the stream fails before it).
+            event = self._response(chat, number, self._part(reply), finished, output_tokens)
+            return (), ((_gemini_sse(event),) if reply.pieces else ()), ()
+        # The pieces but the last differ only in their text: build the constant parts of their events once
+        # (the empty text is the event's first string: the model named in the path is never empty).
+        before, after = orjson.dumps(self._response(chat, number, {"text": ""}, False, 0)).split(b'""', 1)
+        *middle, last = reply.pieces or ("",)
+        before, after = b"data: " + before, after + b"\r\n\r\n"
+        events: Iterable[bytes] = _framed(before, middle if finished else reply.pieces, after)
+        if finished:
+            closing = _gemini_sse(self._response(chat, number, {"text": last}, True, output_tokens))
+            events = itertools.chain(events, (closing,))
+        return (), events, ()
+
+
 OPENAI = OpenAIChat()
 ANTHROPIC = AnthropicMessages()
+GEMINI = GeminiGenerateContent()
 
 
 def _require_anthropic_version(request: web.BaseRequest) -> None:
@@ -692,6 +886,14 @@ class MockProvider:
             return (self._count_tokens if method == "POST" else None), ANTHROPIC
         if path.endswith("/models") and method == "GET":
             return self._models, OPENAI
+        gemini = _GEMINI_ROUTE.search(path)
+        if gemini is not None and gemini.end() == len(path):
+            model, gemini_method = gemini.groups()
+            if method != "POST" or gemini_method not in ("generateContent", "streamGenerateContent"):
+                return None, GEMINI
+            return functools.partial(
+                self._generate_content, model=model, stream=gemini_method == "streamGenerateContent"
+            ), GEMINI
         return None, OPENAI
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -701,6 +903,7 @@ class MockProvider:
             "x-mock-authorization": headers.get("Authorization", "-"),
             "x-mock-api-key": headers.get("x-api-key", "-"),
             "x-mock-host": headers.get("Host", "-"),
+            "x-mock-goog-api-key": headers.get("x-goog-api-key", "-"),
         }
         method, path = request.method, request.path
         handler, dialect = self._route(method, path)
@@ -722,13 +925,23 @@ class MockProvider:
     async def _chat_completions(
         self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]
     ) -> web.StreamResponse:
-        return await self._answer(request, behaviour, echo, OPENAI)
+        chat = OPENAI.parse(await _read_body(request))
+        return await self._answer(request, behaviour, echo, OPENAI, chat)
 
     async def _messages(
         self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]
     ) -> web.StreamResponse:
         _require_anthropic_version(request)
-        return await self._answer(request, behaviour, echo, ANTHROPIC)
+        chat = ANTHROPIC.parse(await _read_body(request))
+        return await self._answer(request, behaviour, echo, ANTHROPIC, chat)
+
+    async def _generate_content(
+        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str], *, model: str, stream: bool
+    ) -> web.StreamResponse:
+        if stream and request.query.get("alt") != "sse":
+            raise ProviderError(400, _GEMINI_ARRAY_STREAM_MESSAGE, param="alt")
+        chat = GEMINI.parse(await _read_body(request), model=model, stream=stream)
+        return await self._answer(request, behaviour, echo, GEMINI, chat)
 
     async def _count_tokens(
         self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]
@@ -747,18 +960,24 @@ class MockProvider:
         return Reply(content_pieces(behaviour.chunks, behaviour.response_bytes))
 
     async def _answer(
-        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str], dialect: Dialect
+        self,
+        request: web.BaseRequest,
+        behaviour: Behaviour,
+        echo: dict[str, str],
+        dialect: Dialect,
+        chat: ChatRequest,
     ) -> web.StreamResponse:
-        chat = dialect.parse(await _read_body(request))
         echo["x-mock-tools"] = str(chat.tools)
         reply = self._reply(chat, behaviour, dialect)
         number = next(self._ids)
         if not chat.stream:
             return web.Response(body=dialect.message(chat, reply, number), headers={**_JSON_HEADERS, **echo})
-        head, pieces, tail = dialect.stream(chat, reply, number)
         if behaviour.stream_error_after is not None:
+            reply = reply.cut(behaviour.stream_error_after)
+        head, pieces, tail = dialect.stream(chat, reply, number)
+        if reply.cut_off:
             # Fail mid-way: the error event replaces the closing events.
-            pieces, tail = itertools.islice(pieces, behaviour.stream_error_after), (dialect.stream_error,)
+            tail = (dialect.stream_error,)
         return await _write_stream(request, echo, (head, pieces, tail), behaviour.chunk_interval_ms)
 
 

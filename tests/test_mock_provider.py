@@ -1,4 +1,5 @@
-"""The mock provider speaks OpenAI's Chat Completions and Anthropic's Messages APIs and obeys its x-mock-* headers."""
+"""The mock provider speaks OpenAI's Chat Completions, Anthropic's Messages and Google's Gemini APIs and obeys its
+x-mock-* headers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ import httpx
 import openai
 import orjson
 import pytest
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types as genai_types
 
 from aiplane.mock_provider import DEFAULT_MODEL, MODELS, MockProvider, mock_provider_in_thread
 
@@ -928,3 +932,400 @@ def test_an_invalid_stream_error_header_is_400(http: httpx.Client) -> None:
     response = http.post("/v1/chat/completions", json=CHAT_BODY, headers={"x-mock-stream-error-after": "-1"})
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "x-mock-stream-error-after"
+
+
+# Google's Gemini API, chosen by the `…/models/{model}:generateContent` path, obeys the same x-mock-* headers.
+
+GEMINI_BODY = {"contents": [{"role": "user", "parts": [{"text": "Say hello."}]}]}
+GENERATE = "/v1beta/models/gemini-test:generateContent"
+STREAM = "/v1beta/models/gemini-test:streamGenerateContent?alt=sse"
+GEMINI_WEATHER_TOOL = genai_types.Tool(
+    function_declarations=[
+        genai_types.FunctionDeclaration(
+            name="get_weather",
+            description="The weather in a city.",
+            parameters_json_schema={"type": "object", "properties": {"location": {"type": "string"}}},
+        )
+    ]
+)
+WITH_WEATHER_TOOL = genai_types.GenerateContentConfig(tools=[GEMINI_WEATHER_TOOL])
+
+
+def gemini(provider: MockProvider, prefix: str = "", **headers: str) -> genai.Client:
+    """Google's SDK on the mock. Keep the client referenced while in use: once collected, it closes its connections."""
+    return genai.Client(api_key="g-test", http_options={"base_url": provider.url + prefix, "headers": headers})
+
+
+def gemini_events(response: httpx.Response) -> list[Any]:
+    """A Gemini event stream's decoded `data:` payloads; every event must end with Google's CRLF CRLF."""
+    assert response.headers["content-type"] == "text/event-stream"
+    assert response.text.endswith("\r\n\r\n")
+    blocks = response.text.split("\r\n\r\n")[:-1]
+    assert all(block.startswith("data: ") and "\n" not in block for block in blocks)
+    return [orjson.loads(block.removeprefix("data: ")) for block in blocks]
+
+
+def assert_gemini_error(response: httpx.Response, status: int, google_status: str) -> str:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "status"}
+    assert (error["code"], error["status"]) == (status, google_status)
+    assert error["message"]
+    return error["message"]
+
+
+def test_generate_content_through_the_google_sdk(provider: MockProvider) -> None:
+    client = gemini(provider)
+    response = client.models.generate_content(model="gemini-test", contents="Hi")
+
+    assert response.text == "Hello from the aiplane mock"
+    assert response.model_version == "gemini-test"
+    assert response.response_id is not None and re.fullmatch(r"gemini-mock-\d+", response.response_id)
+    [candidate] = response.candidates or []
+    assert candidate.finish_reason == genai_types.FinishReason.STOP
+    assert candidate.content is not None and candidate.content.role == "model"
+    usage = response.usage_metadata
+    assert usage is not None and usage.prompt_token_count and usage.prompt_token_count > 0
+    assert usage.candidates_token_count == 5
+    assert usage.total_token_count == usage.prompt_token_count + 5
+
+
+def test_generate_content_wire_format_is_googles(http: httpx.Client) -> None:
+    body = orjson.dumps({"contents": [{"role": "user", "parts": [{"text": "x" * 4000}]}]})
+    response = http.post("/v1beta/models/gemini-2.5-flash:generateContent", content=body)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-mock-tools"] == "0"
+    reply = response.json()
+    assert re.fullmatch(r"gemini-mock-\d+", reply.pop("responseId"))
+    assert reply == {
+        "candidates": [
+            {
+                "content": {"parts": [{"text": "Hello from the aiplane mock"}], "role": "model"},
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": len(body) // 4,
+            "candidatesTokenCount": 5,
+            "totalTokenCount": len(body) // 4 + 5,
+        },
+        "modelVersion": "gemini-2.5-flash",
+    }
+
+
+def test_streaming_through_the_google_sdk(provider: MockProvider) -> None:
+    client = gemini(provider, **{"x-mock-chunks": "7"})
+    chunks = list(client.models.generate_content_stream(model="gemini-test", contents="Hi"))
+
+    assert len(chunks) == 7
+    assert "".join(chunk.text or "" for chunk in chunks) == "Hello from the aiplane mock provider. Hello"
+    assert {chunk.model_version for chunk in chunks} == {"gemini-test"}
+    assert len({chunk.response_id for chunk in chunks}) == 1
+    *pieces, last = chunks
+    assert all((chunk.candidates or [])[0].finish_reason is None and chunk.usage_metadata is None for chunk in pieces)
+    assert (last.candidates or [])[0].finish_reason == genai_types.FinishReason.STOP
+    assert last.usage_metadata is not None and last.usage_metadata.candidates_token_count == 7
+
+
+def test_streamed_wire_format_is_googles_sse(http: httpx.Client) -> None:
+    body = orjson.dumps(GEMINI_BODY)
+    response = http.post(STREAM, content=body, headers={"x-mock-chunks": "3"})
+
+    assert response.status_code == 200
+    assert response.headers["x-mock-path"] == STREAM
+    events = gemini_events(response)
+    assert len({event.pop("responseId") for event in events}) == 1
+    part_events: list[dict[str, Any]] = [
+        {
+            "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}],
+            "modelVersion": "gemini-test",
+        }
+        for text in ("Hello", " from", " the")
+    ]
+    part_events[-1]["candidates"][0]["finishReason"] = "STOP"
+    part_events[-1]["usageMetadata"] = {
+        "promptTokenCount": len(body) // 4,
+        "candidatesTokenCount": 3,
+        "totalTokenCount": len(body) // 4 + 3,
+    }
+    assert events == part_events
+
+
+def test_a_single_chunk_stream_is_one_finished_event(http: httpx.Client) -> None:
+    [event] = gemini_events(http.post(STREAM, json=GEMINI_BODY, headers={"x-mock-chunks": "1"}))
+    assert event["candidates"][0]["content"]["parts"] == [{"text": "Hello"}]
+    assert event["candidates"][0]["finishReason"] == "STOP"
+    assert event["usageMetadata"]["candidatesTokenCount"] == 1
+
+
+def test_gemini_events_are_sent_as_they_are_produced(provider: MockProvider) -> None:
+    headers = {"x-mock-latency-ms": "100", "x-mock-chunks": "3", "x-mock-chunk-interval-ms": "150"}
+    arrivals: list[float] = []
+    with httpx.Client(base_url=provider.url, timeout=10) as client:
+        start = time.monotonic()
+        with client.stream("POST", STREAM, json=GEMINI_BODY, headers=headers) as response:
+            assert response.headers["transfer-encoding"] == "chunked"
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    arrivals.append(time.monotonic() - start)
+
+    assert len(arrivals) == 3
+    assert 0.25 <= arrivals[0] < 0.5, "the first event waited for the whole stream, or not for the latency"
+    assert arrivals[-1] >= 0.55
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_response_bytes_header_sizes_a_gemini_reply(http: httpx.Client, stream: bool) -> None:
+    headers = {"x-mock-response-bytes": "10000"}
+    if stream:
+        events = gemini_events(http.post(STREAM, json=GEMINI_BODY, headers=headers))
+        text = "".join(event["candidates"][0]["content"]["parts"][0]["text"] for event in events)
+    else:
+        reply = http.post(GENERATE, json=GEMINI_BODY, headers=headers).json()
+        text = reply["candidates"][0]["content"]["parts"][0]["text"]
+    assert abs(len(text.encode()) - 10000) <= 100
+
+
+def test_the_array_stream_without_alt_sse_is_400(http: httpx.Client) -> None:
+    response = http.post("/v1beta/models/gemini-test:streamGenerateContent", json=GEMINI_BODY)
+    assert "alt=sse" in assert_gemini_error(response, 400, "INVALID_ARGUMENT")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_function_call_through_the_google_sdk(provider: MockProvider, stream: bool) -> None:
+    arguments = '{"location": "Z\\u00fcrich", "days": 3}'  # a header's value is ASCII: JSON escapes it
+    client = gemini(provider, **{"x-mock-tool-call": "get_weather", "x-mock-tool-arguments": arguments})
+    if stream:
+        # Gemini streams a function call whole, in one event that also finishes the stream.
+        [response] = client.models.generate_content_stream(
+            model="gemini-test", contents="Weather?", config=WITH_WEATHER_TOOL
+        )
+    else:
+        response = client.models.generate_content(model="gemini-test", contents="Weather?", config=WITH_WEATHER_TOOL)
+
+    [call] = response.function_calls or []
+    assert (call.name, call.args, call.id) == ("get_weather", {"location": "Zürich", "days": 3}, None)
+    assert (response.candidates or [])[0].finish_reason == genai_types.FinishReason.STOP
+    assert response.usage_metadata is not None and response.usage_metadata.candidates_token_count == 5
+    assert response.sdk_http_response is not None and response.sdk_http_response.headers is not None
+    assert response.sdk_http_response.headers["x-mock-tools"] == "1"
+
+
+def test_a_streamed_function_call_is_one_event_on_the_wire(http: httpx.Client) -> None:
+    headers = {"x-mock-tool-call": "get_weather", "x-mock-chunks": "3"}
+    [event] = gemini_events(http.post(STREAM, json=GEMINI_BODY, headers=headers))
+    [candidate] = event["candidates"]
+    assert candidate["content"] == {
+        "parts": [{"functionCall": {"name": "get_weather", "args": {"location": "Paris"}}}],
+        "role": "model",
+    }
+    assert candidate["finishReason"] == "STOP"
+    assert event["usageMetadata"]["candidatesTokenCount"] == 3
+
+
+@pytest.mark.parametrize(
+    ("tools", "count"),
+    [
+        (None, "0"),
+        ([], "0"),
+        ([{"functionDeclarations": [{"name": "a"}]}], "1"),
+        ([{"functionDeclarations": [{"name": "a"}, {"name": "b"}]}, {"googleSearch": {}}], "2"),
+        ([{"function_declarations": [{"name": "a"}]}, {"functionDeclarations": [{"name": "b"}]}], "2"),
+    ],
+)
+def test_the_gemini_function_declarations_count_is_echoed(http: httpx.Client, tools: Any, count: str) -> None:
+    body = GEMINI_BODY if tools is None else {**GEMINI_BODY, "tools": tools}
+    for path in (GENERATE, STREAM):
+        response = http.post(path, json=body)
+        assert response.status_code == 200
+        assert response.headers["x-mock-tools"] == count
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_function_response_comes_back_in_the_gemini_answer(provider: MockProvider, stream: bool) -> None:
+    contents: list[Any] = [genai_types.Content(role="user", parts=[genai_types.Part(text="Weather in Paris?")])]
+    calling = gemini(provider, **{"x-mock-tool-call": "get_weather"})
+    call = calling.models.generate_content(model="gemini-test", contents=contents, config=WITH_WEATHER_TOOL)
+    [function_call] = call.function_calls or []
+    assert function_call.name is not None
+    result = genai_types.Part.from_function_response(name=function_call.name, response={"result": "18°C and sunny"})
+    contents += [(call.candidates or [])[0].content, genai_types.Content(role="user", parts=[result])]
+
+    client = gemini(provider)
+    if stream:
+        chunks = list(
+            client.models.generate_content_stream(model="gemini-test", contents=contents, config=WITH_WEATHER_TOOL)
+        )
+        assert len(chunks) == 5
+        text = "".join(chunk.text or "" for chunk in chunks)
+    else:
+        response = client.models.generate_content(model="gemini-test", contents=contents, config=WITH_WEATHER_TOOL)
+        assert response.function_calls is None
+        text = response.text or ""
+    assert text == "The tool said: 18°C and sunny"
+
+
+@pytest.mark.parametrize(
+    ("parts", "said"),
+    [
+        ([{"functionResponse": {"name": "f", "response": {"output": "sunny"}}}], "sunny"),
+        ([{"functionResponse": {"name": "f", "response": {"content": "sunny"}}}], "sunny"),
+        ([{"functionResponse": {"name": "f", "response": {"result": {"temp": 18}}}}], '{"temp":18}'),
+        ([{"functionResponse": {"name": "f", "response": {"temp": 18, "sky": "clear"}}}], '{"temp":18,"sky":"clear"}'),
+        ([{"function_response": {"name": "f", "response": {"result": "sunny"}}}], "sunny"),
+        (
+            [
+                {"functionResponse": {"name": "f", "response": {"result": "18°C"}}},
+                {"functionResponse": {"name": "g", "response": {"result": "12:00"}}},
+            ],
+            "18°C\n12:00",
+        ),
+    ],
+)
+def test_a_function_response_is_read_as_its_result_or_as_json(http: httpx.Client, parts: Any, said: str) -> None:
+    body = {"contents": [*GEMINI_BODY["contents"], {"role": "user", "parts": parts}]}
+    text = http.post(GENERATE, json=body).json()["candidates"][0]["content"]["parts"][0]["text"]
+    assert text == "The tool said: " + said
+
+
+def test_only_a_function_response_in_the_last_content_changes_the_text(http: httpx.Client) -> None:
+    result = {"functionResponse": {"name": "f", "response": {"result": "old"}}}
+    contents = [
+        {"role": "user", "parts": [result]},
+        {"role": "model", "parts": [{"text": "Noted."}]},
+        *GEMINI_BODY["contents"],
+    ]
+    text = http.post(GENERATE, json={"contents": contents}).json()["candidates"][0]["content"]["parts"][0]["text"]
+    assert text == "Hello from the aiplane mock"
+
+
+def test_the_tool_call_header_wins_over_a_function_response(http: httpx.Client) -> None:
+    result = {"functionResponse": {"name": "f", "response": {"result": "18°C"}}}
+    body = {"contents": [{"role": "user", "parts": [result]}]}
+    reply = http.post(GENERATE, json=body, headers={"x-mock-tool-call": "get_time"}).json()
+    [part] = reply["candidates"][0]["content"]["parts"]
+    assert part == {"functionCall": {"name": "get_time", "args": {"location": "Paris"}}}
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "google_status"),
+    [
+        (400, genai_errors.ClientError, "INVALID_ARGUMENT"),
+        (401, genai_errors.ClientError, "UNAUTHENTICATED"),
+        (403, genai_errors.ClientError, "PERMISSION_DENIED"),
+        (404, genai_errors.ClientError, "NOT_FOUND"),
+        (429, genai_errors.ClientError, "RESOURCE_EXHAUSTED"),
+        (500, genai_errors.ServerError, "INTERNAL"),
+        (503, genai_errors.ServerError, "UNAVAILABLE"),
+        (504, genai_errors.ServerError, "DEADLINE_EXCEEDED"),
+    ],
+)
+def test_status_header_reaches_the_google_sdk_in_googles_error_shape(
+    provider: MockProvider, status: int, error_class: type[genai_errors.APIError], google_status: str
+) -> None:
+    client = gemini(provider, **{"x-mock-status": str(status)})
+    for stream in (False, True):
+        with pytest.raises(error_class) as raised:
+            if stream:
+                list(client.models.generate_content_stream(model="gemini-test", contents="Hi"))
+            else:
+                client.models.generate_content(model="gemini-test", contents="Hi")
+        error = raised.value
+        assert (error.code, error.status) == (status, google_status)
+        assert error.details == {"error": {"code": status, "message": error.message, "status": google_status}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[1, 2]",
+        orjson.dumps({}),
+        orjson.dumps({"contents": []}),
+        orjson.dumps({"contents": {"role": "user", "parts": [{"text": "Hi"}]}}),
+        orjson.dumps({"contents": "Hi"}),
+        orjson.dumps({**GEMINI_BODY, "tools": {"functionDeclarations": []}}),
+        orjson.dumps({**GEMINI_BODY, "tools": [{"functionDeclarations": {"name": "f"}}]}),
+    ],
+)
+def test_malformed_gemini_requests_are_400_in_googles_shape(http: httpx.Client, body: bytes) -> None:
+    for path in (GENERATE, STREAM):
+        assert_gemini_error(http.post(path, content=body), 400, "INVALID_ARGUMENT")
+
+
+def test_gemini_routes_answer_errors_in_googles_shape(http: httpx.Client) -> None:
+    message = assert_gemini_error(http.get(GENERATE), 404, "NOT_FOUND")
+    assert message == f"Invalid URL (GET {GENERATE})"
+    assert_gemini_error(http.post("/v1beta/models/gemini-test:countTokens", json=GEMINI_BODY), 404, "NOT_FOUND")
+    response = http.post(GENERATE, json=GEMINI_BODY, headers={"x-mock-chunks": "-7"})
+    assert "x-mock-chunks" in assert_gemini_error(response, 400, "INVALID_ARGUMENT")
+    response = http.post(GENERATE, json=GEMINI_BODY, headers={"x-mock-tool-call": "f", "x-mock-tool-arguments": "[]"})
+    assert "x-mock-tool-arguments" in assert_gemini_error(response, 400, "INVALID_ARGUMENT")
+
+
+def test_gemini_requests_echo_the_google_api_key_and_path(provider: MockProvider, http: httpx.Client) -> None:
+    client = gemini(provider, prefix="/custom/prefix")
+    response = client.models.generate_content(model="gemini-test", contents="Hi")
+    assert response.sdk_http_response is not None and response.sdk_http_response.headers is not None
+    echoed = response.sdk_http_response.headers
+    assert echoed["x-mock-goog-api-key"] == "g-test"
+    assert re.fullmatch(r"/custom/prefix/v1(beta)?/models/gemini-test:generateContent", echoed["x-mock-path"])
+
+    # Vertex AI's paths and query-string keys are served and echoed as sent.
+    vertex = "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent?key=q"
+    on_vertex = http.post(vertex, json=GEMINI_BODY, headers={"Authorization": "Bearer ya29.token"})
+    assert on_vertex.status_code == 200
+    assert on_vertex.json()["modelVersion"] == "gemini-2.0-flash"
+    assert on_vertex.headers["x-mock-path"] == vertex
+    assert on_vertex.headers["x-mock-authorization"] == "Bearer ya29.token"
+    assert on_vertex.headers["x-mock-goog-api-key"] == "-"
+
+
+@pytest.mark.parametrize("path", [GENERATE, "/v1/messages", "/v1/chat/completions", "/nowhere"])
+def test_the_google_api_key_header_is_echoed_and_a_missing_one_is_a_dash(http: httpx.Client, path: str) -> None:
+    with_key = http.post(path, json=GEMINI_BODY, headers={"x-goog-api-key": "g-test"})
+    without = http.post(path, json=GEMINI_BODY)
+    assert with_key.headers["x-mock-goog-api-key"] == "g-test"
+    assert without.headers["x-mock-goog-api-key"] == "-"
+
+
+@pytest.mark.parametrize(("after", "sent"), [("0", 0), ("2", 2), ("99", 5)])
+def test_gemini_stream_error_after_k_events(provider: MockProvider, http: httpx.Client, after: str, sent: int) -> None:
+    headers = {"x-mock-stream-error-after": after}
+    events = gemini_events(http.post(STREAM, json=GEMINI_BODY, headers=headers))
+
+    assert events[-1] == {"error": {"code": 503, "message": "mock overload", "status": "UNAVAILABLE"}}
+    pieces = events[:-1]
+    assert [event["candidates"][0]["content"]["parts"][0]["text"] for event in pieces] == [
+        "Hello", " from", " the", " aiplane", " mock"
+    ][:sent]
+    # Cut off: no event finishes the stream, even when every piece was sent.
+    assert all("finishReason" not in event["candidates"][0] and "usageMetadata" not in event for event in pieces)
+
+    received: list[str] = []
+    client = gemini(provider, **headers)
+    with pytest.raises(genai_errors.ServerError) as raised:
+        for chunk in client.models.generate_content_stream(model="gemini-test", contents="Hi"):
+            received.append(chunk.text or "")
+    assert len(received) == sent
+    assert (raised.value.code, raised.value.status, raised.value.message) == (503, "UNAVAILABLE", "mock overload")
+
+
+@pytest.mark.parametrize(("after", "calls"), [("0", 0), ("1", 1), ("3", 1)])
+def test_gemini_stream_error_cuts_a_function_call_too(http: httpx.Client, after: str, calls: int) -> None:
+    headers = {"x-mock-tool-call": "get_weather", "x-mock-stream-error-after": after}
+    *pieces, error = gemini_events(http.post(STREAM, json=GEMINI_BODY, headers=headers))
+    assert error["error"]["status"] == "UNAVAILABLE"
+    assert len(pieces) == calls
+    for event in pieces:
+        assert event["candidates"][0]["content"]["parts"][0]["functionCall"]["name"] == "get_weather"
+        assert "finishReason" not in event["candidates"][0]
+
+
+def test_stream_error_header_leaves_an_unstreamed_gemini_reply_alone(http: httpx.Client) -> None:
+    reply = http.post(GENERATE, json=GEMINI_BODY, headers={"x-mock-stream-error-after": "1"}).json()
+    assert reply["candidates"][0]["finishReason"] == "STOP"

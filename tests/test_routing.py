@@ -205,6 +205,7 @@ def test_passthrough_keeps_the_clients_authorization_and_others_drop_it_without_
         (b'{"messages": []}', 400, "missing_model"),
         (b'{"model": "nope"}', 404, "model_not_found"),
         (b'{"model": "groq/llama"}', 503, "provider_disabled"),
+        (b'{"model": "fast", "x": ' + b"[" * 300 + b"]" * 300 + b"}", 400, "invalid_json"),  # too deep to re-encode
     ],
 )
 def test_bad_bodies_get_openai_errors(body, status, code):

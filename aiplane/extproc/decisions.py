@@ -158,7 +158,10 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
         doc["model"] = resolution.upstream_model
     else:
         return ProcessingResponse(request_body=BodyResponse(response=common))
-    new_body = orjson.dumps(doc)
+    try:
+        new_body = orjson.dumps(doc)
+    except orjson.JSONEncodeError as exc:  # e.g. nested deeper than a provider body may be
+        return replies.malformed_json(client, str(exc))
     common.body_mutation.body = new_body
     common.header_mutation.set_headers.append(header("content-length", str(len(new_body))))
     return ProcessingResponse(request_body=BodyResponse(response=common))
@@ -204,9 +207,8 @@ def on_response_body(exchange: Exchange, body: HttpBody) -> ProcessingResponse:
     if exchange.error_status:
         return _replace_body(translator.error(exchange.error_status, body.body))
     try:
-        doc = orjson.loads(body.body)
-        translated, _usage = translator.response(doc)
-    except (orjson.JSONDecodeError, UnsupportedFeature, TypeError, KeyError, ValueError) as exc:
+        translated, _usage = translator.response(orjson.loads(body.body))
+        return _replace_body(orjson.dumps(translated))
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnsupportedFeature, TypeError, KeyError, ValueError) as exc:
         # A provider answer that cannot be read is the provider's failure, said in the client's dialect.
         return _replace_body(translator.error(502, f"unreadable provider response: {exc}".encode()))
-    return _replace_body(orjson.dumps(translated))

@@ -18,7 +18,8 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
 )
 from envoy.type.v3.http_status_pb2 import HttpStatus
 
-from aiplane.dialects import ANTHROPIC, GEMINI, OPENAI, anthropic_error_type, google_status
+from aiplane.dialects import ANTHROPIC, GEMINI, OPENAI, anthropic_error_type
+from aiplane.translate.common import google_status
 
 ERROR_HEADER = "x-aiplane-error"
 

@@ -35,12 +35,15 @@ from aiplane.translate.common import (
     as_number,
     as_str,
     block_type,
-    count,
     effort_for_budget,
     invalid,
     nonempty,
+    openai_reasoning,
+    openai_stream_error,
+    openai_usage,
     read_provider_error,
     refuse,
+    tool_arguments,
 )
 from aiplane.translate.sse import SSEEvent, SSEParser, event_prefix
 
@@ -322,37 +325,14 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     OpenAI's prompt_tokens include the cached ones; Anthropic's input_tokens exclude cache reads,
     which it counts in cache_read_input_tokens. The common record counts them in both, as documented.
     """
-    usage = value if isinstance(value, dict) else {}
-    prompt = count(usage.get("prompt_tokens"))
-    completion = count(usage.get("completion_tokens"))
-    prompt_details = usage.get("prompt_tokens_details")
-    cached = count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0
-    completion_details = usage.get("completion_tokens_details")
-    reasoning = count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else 0
+    usage = openai_usage(value)
     wire = {
-        "input_tokens": max(prompt - cached, 0),
+        "input_tokens": max(usage.input_tokens - usage.cached_input_tokens, 0),
         "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": cached,
-        "output_tokens": completion,
+        "cache_read_input_tokens": usage.cached_input_tokens,
+        "output_tokens": usage.output_tokens,
     }
-    return wire, Usage(
-        input_tokens=prompt, output_tokens=completion, cached_input_tokens=cached, reasoning_tokens=reasoning
-    )
-
-
-def _reasoning(message: JSON) -> str | None:
-    # OpenAI itself returns no reasoning text; DeepSeek and vLLM send `reasoning_content`,
-    # OpenRouter, Groq, Ollama and newer vLLM send `reasoning`.
-    return nonempty(message.get("reasoning_content")) or nonempty(message.get("reasoning"))
-
-
-def _tool_input(arguments: Any) -> JSON:
-    # Anthropic's input is an object; arguments a model truncated or garbled become an empty one.
-    try:
-        parsed = orjson.loads(arguments) if isinstance(arguments, str) else None
-    except orjson.JSONDecodeError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+    return wire, usage
 
 
 def _message_id(completion_id: Any) -> str:
@@ -365,7 +345,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
     message = choice.get("message")
     message = message if isinstance(message, dict) else {}
     content: list[JSON] = []
-    reasoning = _reasoning(message)
+    reasoning = openai_reasoning(message)
     if reasoning:
         content.append({"type": "thinking", "thinking": reasoning, "signature": ""})
     text = nonempty(message.get("content"))
@@ -383,7 +363,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
                     "type": "tool_use",
                     "id": nonempty(call.get("id")) or f"toolu_{uuid.uuid4().hex}",
                     "name": nonempty(function.get("name")) or "",
-                    "input": _tool_input(function.get("arguments")),
+                    "input": tool_arguments(function.get("arguments")),
                 }
             )
     used_tools = any(block["type"] == "tool_use" for block in content)
@@ -406,19 +386,6 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
 # Errors
 # ---------------------------------------------------------------------------------------------
 
-# The status an OpenAI error `type` (or `code`) stands for, for errors that arrive mid-stream.
-_OPENAI_ERROR_STATUS = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "rate_limit_error": 429,
-    "rate_limit_exceeded": 429,
-    "insufficient_quota": 429,
-    "server_error": 500,
-    "service_unavailable": 503,
-}
-
 
 def _error_type(status: int) -> str:
     return ANTHROPIC_ERROR_TYPES.get(status) or ("invalid_request_error" if 400 <= status < 500 else "api_error")
@@ -435,15 +402,8 @@ def translate_error(status: int, body: bytes) -> bytes:
 
 def _stream_error(error: Any) -> bytes:
     """An error object the provider sent inside its stream, which has no HTTP status of its own."""
-    error = error if isinstance(error, dict) else {"message": error}
-    code, kind = error.get("code"), error.get("type")
-    if isinstance(code, int) and not isinstance(code, bool):
-        status = code
-    else:
-        status = next(
-            (_OPENAI_ERROR_STATUS[k] for k in (kind, code) if isinstance(k, str) and k in _OPENAI_ERROR_STATUS), 500
-        )
-    return _error_body(_error_type(status), nonempty(error.get("message")) or "the provider's stream reported an error")
+    status, message = openai_stream_error(error)
+    return _error_body(_error_type(status), message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -563,7 +523,7 @@ class OpenAIToAnthropicStream:
     def _on_choice(self, choice: JSON, out: list[bytes]) -> None:
         delta = choice.get("delta")
         if isinstance(delta, dict):
-            reasoning = _reasoning(delta)
+            reasoning = openai_reasoning(delta)
             if reasoning:
                 self._append("thinking", _THINKING, reasoning, out)
             for key in ("content", "refusal"):

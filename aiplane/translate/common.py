@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from aiplane.translate.base import UnsupportedFeature
+from aiplane.translate.base import UnsupportedFeature, Usage
 
 JSON = dict[str, Any]
 
@@ -118,6 +118,78 @@ def read_provider_error(status: int, body: bytes) -> tuple[str, Any]:
     return message, parsed
 
 
+# ---------------------------------------------------------------------------------------------
+# Reading what an OpenAI Chat Completions provider sent
+# ---------------------------------------------------------------------------------------------
+
+
+def openai_usage(value: Any) -> Usage:
+    """An OpenAI `usage` object as the common record; a count missing or malformed is 0.
+
+    OpenAI's prompt_tokens include the cached ones and its completion_tokens the reasoning
+    ones, as the common record counts them.
+    """
+    usage = value if isinstance(value, dict) else {}
+    prompt_details = usage.get("prompt_tokens_details")
+    completion_details = usage.get("completion_tokens_details")
+    return Usage(
+        input_tokens=count(usage.get("prompt_tokens")),
+        output_tokens=count(usage.get("completion_tokens")),
+        cached_input_tokens=count(prompt_details.get("cached_tokens")) if isinstance(prompt_details, dict) else 0,
+        reasoning_tokens=(
+            count(completion_details.get("reasoning_tokens")) if isinstance(completion_details, dict) else 0
+        ),
+    )
+
+
+def openai_reasoning(message: JSON) -> str | None:
+    """The reasoning text in a message or delta: OpenAI itself returns none; DeepSeek and vLLM
+    send `reasoning_content`, OpenRouter, Groq, Ollama and newer vLLM send `reasoning`."""
+    return nonempty(message.get("reasoning_content")) or nonempty(message.get("reasoning"))
+
+
+def tool_arguments(arguments: Any) -> JSON:
+    """A tool call's `arguments` string as the object other dialects take; arguments a model
+    truncated or garbled become an empty one."""
+    try:
+        parsed = orjson.loads(arguments) if isinstance(arguments, str) else None
+    except orjson.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+# The status an OpenAI error `type` (or `code`) stands for, for errors that arrive mid-stream.
+OPENAI_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+    "server_error": 500,
+    "service_unavailable": 503,
+}
+
+
+def openai_stream_error(error: Any) -> tuple[int, str]:
+    """The status and message of an error an OpenAI-compatible provider sent inside its stream,
+    which has no HTTP status of its own: OpenRouter puts one in `code`, OpenAI names a type."""
+    error = error if isinstance(error, dict) else {"message": error}
+    code, kind = error.get("code"), error.get("type")
+    if isinstance(code, int) and not isinstance(code, bool):
+        status = code
+    else:
+        status = next(
+            (OPENAI_ERROR_STATUS[k] for k in (kind, code) if isinstance(k, str) and k in OPENAI_ERROR_STATUS), 500
+        )
+    return status, nonempty(error.get("message")) or "the provider's stream reported an error"
+
+
+# ---------------------------------------------------------------------------------------------
+# Error vocabularies of the client dialects
+# ---------------------------------------------------------------------------------------------
+
 # Anthropic's error type for each HTTP status (its API reference, "Errors").
 ANTHROPIC_ERROR_TYPES = {
     400: "invalid_request_error",
@@ -136,6 +208,52 @@ ANTHROPIC_ERROR_TYPES = {
 # ... and the status each type stands for, for errors that arrive mid-stream without one
 # (the lowest, where two share a type).
 ANTHROPIC_ERROR_STATUS = {kind: status for status, kind in sorted(ANTHROPIC_ERROR_TYPES.items(), reverse=True)}
+
+# OpenAI's error type for each status, for errors given to OpenAI clients: its SDKs choose the
+# exception by the status alone, and read the type as text.
+OPENAI_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+
+
+def openai_error_type(status: int) -> str:
+    return OPENAI_ERROR_TYPES.get(status) or ("server_error" if status >= 500 else "invalid_request_error")
+
+
+# The `status` Google APIs (Gemini's among them) name an HTTP status by in their errors
+# (`{"error": {"code", "message", "status"}}`): the google.rpc.Code each status stands for in
+# googleapis' google/rpc/code.proto, where several codes share 400 and 500, the one Gemini's
+# troubleshooting guide names. 402, 408 and 529 are not Google's; the nearest code says them.
+GOOGLE_ERROR_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    402: "FAILED_PRECONDITION",  # Gemini says this when billing must be set up first
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    409: "ABORTED",
+    416: "OUT_OF_RANGE",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+    529: "UNAVAILABLE",  # Anthropic's "overloaded"
+}
+
+
+def google_status(status: int) -> str:
+    """The google.rpc.Code name for an HTTP status; other statuses by their class."""
+    found = GOOGLE_ERROR_STATUS.get(status)
+    if found is not None:
+        return found
+    return "INTERNAL" if status >= 500 else "INVALID_ARGUMENT" if status >= 400 else "UNKNOWN"
+
 
 # ---------------------------------------------------------------------------------------------
 # Reasoning: OpenAI's effort levels and Anthropic's thinking budgets, one scale for both ways

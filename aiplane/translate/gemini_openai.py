@@ -1,0 +1,1141 @@
+"""Gemini generateContent clients served by an OpenAI Chat Completions provider.
+
+A Gemini client names the model in the path (`POST /v1beta/models/{model}:generateContent`, or
+`:streamGenerateContent?alt=sse`); the decision server adds it to the body as `model`, and
+`stream`, before translating: they are not Gemini fields. Gemini's REST API is protobuf JSON,
+which takes every field name in lowerCamelCase or as the proto's snake_case (Google's own curl
+examples write `system_instruction`, `inline_data`, `mime_type`), and so does this translator.
+A null field is an absent one, as in protobuf JSON.
+
+Request fields are translated one by one; each field is either mapped, dropped because it is
+only a hint the provider may ignore anyway, or refused with `UnsupportedFeature` because
+dropping it would change what the client gets:
+
+- mapped: `systemInstruction`; `contents` (roles `user` and `model`, and `function`, the old role
+  of function responses) with `text`, `inlineData` images, `fileData` images at http(s) URLs,
+  `functionCall` and `functionResponse` parts (see `_Calls` for their ids); `tools`'
+  `functionDeclarations` (`parameters`, a Gemini Schema made JSON Schema, or
+  `parametersJsonSchema`); `toolConfig.functionCallingConfig`; and in `generationConfig`:
+  `temperature`, `topP`, `maxOutputTokens`, `stopSequences`, `candidateCount` (`n`),
+  `presencePenalty`, `frequencyPenalty`, `seed`, `responseMimeType` with `responseSchema` or
+  `responseJsonSchema` (`response_format`), `thinkingConfig` (`reasoning_effort`),
+  `mediaResolution` (images' `detail`), `responseModalities: ["TEXT"]`;
+- dropped hints: `safetySettings` (OpenAI takes no thresholds: the provider's own moderation
+  applies, whatever the client asked for), `thought` parts and `thoughtSignature`s of earlier
+  model turns (Chat Completions takes no reasoning back), function declarations' `response`
+  schemas, parts' `partMetadata` and `mediaResolution`, `thinkingConfig.includeThoughts` (honoured
+  by streams: see `GeminiToOpenAI.stream`), `labels`, `serviceTier`, `toolConfig.retrievalConfig`
+  and `includeServerSideToolInvocations` (no server tool gets through);
+- refused: `topK`, `cachedContent`, `store: true`, logprobs, output other than text (`speechConfig`,
+  `imageConfig`, other `responseModalities`), server tools (`googleSearch`, `codeExecution`,
+  `urlContext`, ...), `VALIDATED` function calling, non-blocking functions, inline data other
+  than images, files in Google's Files API or not at an http(s) URL, multimodal function
+  responses, `executableCode`, `codeExecutionResult` and `videoMetadata` parts, and any field
+  this list does not name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
+from aiplane.translate.common import (
+    JSON,
+    TEXT_SEPARATOR,
+    as_bool,
+    as_dict,
+    as_int,
+    as_list,
+    as_number,
+    as_str,
+    effort_for_budget,
+    google_status,
+    invalid,
+    nonempty,
+    openai_reasoning,
+    openai_stream_error,
+    openai_usage,
+    read_provider_error,
+    refuse,
+    tool_arguments,
+)
+from aiplane.translate.sse import SSEEvent, SSEParser
+
+# ---------------------------------------------------------------------------------------------
+# Request: Gemini GenerateContentRequest -> OpenAI Chat Completions body
+# ---------------------------------------------------------------------------------------------
+
+
+def _refuse(param: str, what: str) -> UnsupportedFeature:
+    return refuse(param, what, "OpenAI Chat Completions")
+
+
+def _join(param: str, name: str) -> str:
+    return f"{param}.{name}" if param else name
+
+
+def _camel(name: str) -> str:
+    head, *words = name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in words)
+
+
+def _message(value: Any, param: str, fields: frozenset[str]) -> JSON:
+    """A Gemini proto message with its field names in lowerCamelCase; a field it lacks is refused."""
+    message = as_dict(value, param) if param else value
+    for name in message:
+        if name not in fields:
+            break
+    else:
+        return message  # the common case: nothing to rename
+    renamed: JSON = {}
+    for name, field in message.items():
+        key = name if name in fields else _camel(name)
+        if key not in fields:
+            raise _refuse(_join(param, name), f"the field `{name}`")
+        renamed[key] = field
+    return renamed
+
+
+def _enum(value: Any, param: str, names: dict[str, Any]) -> Any:
+    """A protobuf enum value by its name, any case (Google's docs write both)."""
+    name = as_str(value, param).upper()
+    if name not in names:
+        raise invalid(param, f"one of `{'`, `'.join(names)}`")
+    return names[name]
+
+
+def _json_text(value: Any, param: str) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as e:  # an integer beyond 64 bits, nesting beyond orjson's limit
+        raise invalid(param, f"encodable as JSON ({e})") from None
+
+
+# --- Schemas ---------------------------------------------------------------------------------
+
+# Gemini's `Schema` is OpenAPI 3.0's subset, with the type names of its protobuf enum.
+_SCHEMA_TYPES = {
+    "TYPE_UNSPECIFIED": None,
+    "STRING": "string",
+    "NUMBER": "number",
+    "INTEGER": "integer",
+    "BOOLEAN": "boolean",
+    "ARRAY": "array",
+    "OBJECT": "object",
+    "NULL": "null",
+}
+_INT64_KEYWORDS = frozenset({"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"})
+_MAX_SCHEMA_DEPTH = 64  # deeper than any model takes; keeps the recursion far from Python's limit
+
+
+def _limit(value: Any, param: str) -> int:
+    # protobuf JSON writes an int64 as a string, and reads it either way.
+    if isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            raise invalid(param, "an integer") from None
+    limit = as_int(value, param)
+    if not 0 <= limit < 2**63:
+        raise invalid(param, "a non-negative 64-bit integer")
+    return limit
+
+
+def _json_schema(value: Any, param: str, depth: int = 0) -> JSON:
+    """A Gemini Schema as JSON Schema: lower-case types, `nullable` as a `null` type,
+    `propertyOrdering` as the properties' order, `example` as `examples`, int64 limits as
+    numbers. JSON Schema keywords Gemini's Schema lacks pass through as they are."""
+    if depth > _MAX_SCHEMA_DEPTH:
+        raise invalid(param, f"a schema nested at most {_MAX_SCHEMA_DEPTH} levels deep")
+    out: JSON = {}
+    nullable = False
+    ordering: list[str] = []
+    for name, field in as_dict(value, param).items():
+        key = _camel(name) if "_" in name else name
+        where = f"{param}.{name}"
+        if field is None:
+            continue
+        if key == "type":
+            kind = _enum(field, where, _SCHEMA_TYPES)
+            if kind is not None:
+                out["type"] = kind
+        elif key == "properties":
+            out["properties"] = {
+                prop: _json_schema(schema, f"{where}.{prop}", depth + 1)
+                for prop, schema in as_dict(field, where).items()
+            }
+        elif key == "items":
+            out["items"] = _json_schema(field, where, depth + 1)
+        elif key == "anyOf":
+            out["anyOf"] = [_json_schema(s, f"{where}[{i}]", depth + 1) for i, s in enumerate(as_list(field, where))]
+        elif key == "nullable":
+            nullable = as_bool(field, where)
+        elif key == "propertyOrdering":
+            ordering = [as_str(prop, f"{where}[{i}]") for i, prop in enumerate(as_list(field, where))]
+        elif key == "example":
+            out["examples"] = [field]
+        elif key == "format":
+            if as_str(field, where) != "enum":  # Gemini's marker for a string enum: JSON Schema has `enum` alone
+                out["format"] = field
+        elif key in _INT64_KEYWORDS:
+            out[key] = _limit(field, where)
+        else:
+            out[key] = field
+    if ordering and "properties" in out:
+        properties = out["properties"]
+        ordered = {prop: properties[prop] for prop in ordering if prop in properties}
+        out["properties"] = ordered | properties
+    if nullable:
+        kind = out.get("type")
+        if kind is not None:
+            out["type"] = [kind, "null"]
+            enum = out.get("enum")
+            if isinstance(enum, list) and None not in enum:
+                out["enum"] = [*enum, None]
+        elif isinstance(out.get("anyOf"), list):
+            out["anyOf"].append({"type": "null"})
+    return out
+
+
+# --- Contents ----------------------------------------------------------------------------------
+
+_CONTENT_FIELDS = frozenset({"role", "parts"})
+_PART_FIELDS = frozenset(
+    {
+        "text",
+        "inlineData",
+        "fileData",
+        "functionCall",
+        "functionResponse",
+        "executableCode",
+        "codeExecutionResult",
+        "toolCall",
+        "toolResponse",
+        "videoMetadata",
+        "thought",
+        "thoughtSignature",
+        "partMetadata",
+        "mediaResolution",
+    }
+)
+_PART_HINTS = frozenset({"thought", "thoughtSignature", "partMetadata", "mediaResolution"})
+_PARTS_REFUSED = {
+    "executableCode": "code the model ran with Gemini's code execution (`executableCode`)",
+    "codeExecutionResult": "the result of Gemini's code execution (`codeExecutionResult`)",
+    "toolCall": "a call of a Gemini server tool (`toolCall`)",
+    "toolResponse": "the response of a Gemini server tool (`toolResponse`)",
+    "videoMetadata": "video (`videoMetadata`)",
+}
+_BLOB_FIELDS = frozenset({"mimeType", "data", "displayName"})
+_FILE_FIELDS = frozenset({"mimeType", "fileUri", "displayName"})
+_CALL_FIELDS = frozenset({"id", "name", "args"})
+_RESPONSE_FIELDS = frozenset({"id", "name", "response", "parts", "willContinue", "scheduling"})
+_URL_SAFE_BASE64 = str.maketrans("-_", "+/")
+
+
+def _is_thought(part: JSON, param: str) -> bool:
+    thought = part.get("thought")
+    return thought is not None and as_bool(thought, f"{param}.thought")
+
+
+def _image_part(url: str, detail: str | None) -> JSON:
+    image_url = {"url": url} if detail is None else {"url": url, "detail": detail}
+    return {"type": "image_url", "image_url": image_url}
+
+
+def _inline_image(value: Any, param: str, detail: str | None) -> JSON:
+    blob = _message(value, param, _BLOB_FIELDS)
+    media_type = as_str(blob.get("mimeType"), f"{param}.mimeType")
+    data = as_str(blob.get("data"), f"{param}.data")
+    if not media_type.lower().startswith("image/"):
+        raise _refuse(f"{param}.mimeType", f"inline data of type `{media_type}` (images only)")
+    # protobuf JSON takes bytes in URL-safe base64 and without padding too; a data URL wants neither.
+    if "-" in data or "_" in data:
+        data = data.translate(_URL_SAFE_BASE64)
+    if len(data) % 4:
+        data += "=" * (-len(data) % 4)
+    return _image_part(f"data:{media_type};base64,{data}", detail)
+
+
+def _file_image(value: Any, param: str, detail: str | None) -> JSON:
+    file = _message(value, param, _FILE_FIELDS)
+    uri = as_str(file.get("fileUri"), f"{param}.fileUri")
+    media_type = file.get("mimeType")
+    media_type = "" if media_type is None else as_str(media_type, f"{param}.mimeType")
+    lowered = uri.lower()
+    if not lowered.startswith(("https://", "http://")):
+        raise _refuse(f"{param}.fileUri", "a file that is not at an http(s) URL")
+    if lowered.startswith("https://generativelanguage.googleapis.com/"):
+        raise _refuse(f"{param}.fileUri", "a file in Google's Files API")
+    if not media_type.lower().startswith("image/"):
+        raise _refuse(f"{param}.mimeType", f"a file of type `{media_type or 'unknown'}` (images only)")
+    return _image_part(uri, detail)
+
+
+class _Calls:
+    """Pairs each `functionResponse` with a `functionCall` of the model turn before it.
+
+    OpenAI pairs them by id; Gemini's ids are optional, and SDKs leave them out. A call without
+    one gets `call_<n>`, n counting the calls in the request from 0: the same history gets the
+    same ids in every request, which keeps the provider's prompt cache warm. A response with an
+    id answers the call of that id; one without answers the first call of its name that is not
+    answered yet, so parallel calls of one function are answered in the order they were made.
+    """
+
+    __slots__ = ("_made", "_open")
+
+    def __init__(self) -> None:
+        self._made = 0
+        self._open: list[tuple[str, str]] = []  # (name, id) of the last model turn's calls not answered yet
+
+    def model_turn(self) -> None:
+        self._open = []
+
+    def call(self, value: Any, param: str) -> JSON:
+        call = _message(value, param, _CALL_FIELDS)
+        name = as_str(call.get("name"), f"{param}.name")
+        call_id = call.get("id")
+        call_id = as_str(call_id, f"{param}.id") if call_id else f"call_{self._made}"
+        self._made += 1
+        args = call.get("args")
+        arguments = "{}" if args is None else _json_text(as_dict(args, f"{param}.args"), f"{param}.args")
+        self._open.append((name, call_id))
+        return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+    def answer(self, name: str, response_id: str | None, param: str) -> str:
+        for i, (call_name, call_id) in enumerate(self._open):
+            if (call_id == response_id) if response_id else (call_name == name):
+                del self._open[i]
+                return call_id
+        if response_id:
+            return response_id  # an id the client knows of: whether it answers a call is the provider's to say
+        raise invalid(
+            f"{param}.name", f"the name of a function the model called before and not yet answered (`{name}`)"
+        )
+
+
+def _tool_message(value: Any, param: str, calls: _Calls) -> JSON:
+    response = _message(value, param, _RESPONSE_FIELDS)
+    name = as_str(response.get("name"), f"{param}.name")
+    if response.get("parts"):
+        raise _refuse(f"{param}.parts", "a multimodal function response (OpenAI tool results are text)")
+    if response.get("willContinue") is not None and as_bool(response["willContinue"], f"{param}.willContinue"):
+        raise _refuse(f"{param}.willContinue", "a function response in several parts (non-blocking functions)")
+    if response.get("scheduling") is not None:
+        raise _refuse(f"{param}.scheduling", "scheduling a non-blocking function's response")
+    result = response.get("response")
+    content = "{}" if result is None else _json_text(as_dict(result, f"{param}.response"), f"{param}.response")
+    response_id = response.get("id")
+    response_id = as_str(response_id, f"{param}.id") if response_id else None
+    return {"role": "tool", "tool_call_id": calls.answer(name, response_id, param), "content": content}
+
+
+def _user_messages(parts: list[Any], param: str, calls: _Calls, detail: str | None) -> list[JSON]:
+    """One user turn: its function responses first (OpenAI wants them right after the calls), then the rest."""
+    tool_messages: list[JSON] = []
+    content: list[JSON] = []
+    for j, value in enumerate(parts):
+        where = f"{param}[{j}]"
+        part = _message(value, where, _PART_FIELDS)
+        if _is_thought(part, where):
+            continue
+        for name, field in part.items():
+            if field is None or name in _PART_HINTS:
+                continue
+            at = f"{where}.{name}"
+            if name == "text":
+                text = as_str(field, at)
+                if text:
+                    content.append({"type": "text", "text": text})
+            elif name == "inlineData":
+                content.append(_inline_image(field, at, detail))
+            elif name == "fileData":
+                content.append(_file_image(field, at, detail))
+            elif name == "functionResponse":
+                tool_messages.append(_tool_message(field, at, calls))
+            elif name == "functionCall":
+                raise invalid(at, "in a `model` turn (a user turn answers calls with `functionResponse`)")
+            else:
+                raise _refuse(at, _PARTS_REFUSED[name])
+    if content or not tool_messages:
+        # One text part goes as a plain string: every OpenAI-compatible server accepts that.
+        single_text = len(content) == 1 and content[0]["type"] == "text"
+        tool_messages.append({"role": "user", "content": content[0]["text"] if single_text else content or ""})
+    return tool_messages
+
+
+def _assistant_message(parts: list[Any], param: str, calls: _Calls) -> JSON | None:
+    texts: list[str] = []
+    tool_calls: list[JSON] = []
+    calls.model_turn()
+    for j, value in enumerate(parts):
+        where = f"{param}[{j}]"
+        part = _message(value, where, _PART_FIELDS)
+        if _is_thought(part, where):
+            continue
+        for name, field in part.items():
+            if field is None or name in _PART_HINTS:
+                continue
+            at = f"{where}.{name}"
+            if name == "text":
+                texts.append(as_str(field, at))
+            elif name == "functionCall":
+                tool_calls.append(calls.call(field, at))
+            elif name in ("inlineData", "fileData"):
+                raise _refuse(at, "media in a `model` turn (OpenAI takes images from the user only)")
+            elif name == "functionResponse":
+                raise invalid(at, "in a `user` turn (a model turn calls functions with `functionCall`)")
+            else:
+                raise _refuse(at, _PARTS_REFUSED[name])
+    # A model turn's text parts are one answer cut into pieces, as it was streamed: joined as they are.
+    text = "".join(texts)
+    if not text and not tool_calls:
+        return None  # nothing but thoughts: nothing OpenAI takes back
+    message: JSON = {"role": "assistant", "content": text or None}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return message
+
+
+def _messages(value: Any, detail: str | None) -> list[JSON]:
+    contents = as_list(value, "contents")
+    if not contents:
+        raise invalid("contents", "a non-empty list")
+    messages: list[JSON] = []
+    calls = _Calls()
+    for i, item in enumerate(contents):
+        where = f"contents[{i}]"
+        content = _message(item, where, _CONTENT_FIELDS)
+        role = content.get("role") or "user"  # a single-turn request may leave it out
+        parts = as_list(content.get("parts"), f"{where}.parts")
+        if role == "model":
+            message = _assistant_message(parts, f"{where}.parts", calls)
+            if message is not None:
+                messages.append(message)
+        elif role in ("user", "function"):
+            messages.extend(_user_messages(parts, f"{where}.parts", calls, detail))
+        else:
+            raise invalid(f"{where}.role", "`user` or `model`")
+    if not messages:
+        raise invalid("contents", "a list with more in it than thoughts")
+    return messages
+
+
+def _system_message(value: Any) -> JSON | None:
+    content = _message(value, "systemInstruction", _CONTENT_FIELDS)
+    texts = []
+    for j, item in enumerate(as_list(content.get("parts"), "systemInstruction.parts")):
+        where = f"systemInstruction.parts[{j}]"
+        part = _message(item, where, _PART_FIELDS)
+        for name, field in part.items():
+            if field is None or name in _PART_HINTS:
+                continue
+            if name != "text":
+                raise _refuse(f"{where}.{name}", f"a `{name}` part in the system instruction")
+            text = as_str(field, f"{where}.text")
+            if text:
+                texts.append(text)
+    return {"role": "system", "content": TEXT_SEPARATOR.join(texts)} if texts else None
+
+
+# --- Tools -------------------------------------------------------------------------------------
+
+_TOOL_FIELDS = frozenset(
+    {
+        "functionDeclarations",
+        "googleSearch",
+        "googleSearchRetrieval",
+        "codeExecution",
+        "urlContext",
+        "fileSearch",
+        "googleMaps",
+        "computerUse",
+        "mcpServers",
+        "retrieval",
+        "enterpriseWebSearch",
+    }
+)
+_DECLARATION_FIELDS = frozenset(
+    {"name", "description", "parameters", "parametersJsonSchema", "response", "responseJsonSchema", "behavior"}
+)
+_BEHAVIORS = {"UNSPECIFIED": True, "BLOCKING": True, "NON_BLOCKING": False}
+
+
+def _function(value: Any, param: str) -> JSON:
+    declaration = _message(value, param, _DECLARATION_FIELDS)
+    function: JSON = {"name": as_str(declaration.get("name"), f"{param}.name")}
+    description = declaration.get("description")
+    if description is not None:
+        function["description"] = as_str(description, f"{param}.description")
+    parameters, json_schema = declaration.get("parameters"), declaration.get("parametersJsonSchema")
+    if parameters is not None and json_schema is not None:
+        raise invalid(f"{param}.parametersJsonSchema", "left out when `parameters` is set")
+    if parameters is not None:
+        function["parameters"] = _json_schema(parameters, f"{param}.parameters")
+    elif json_schema is not None:
+        function["parameters"] = as_dict(json_schema, f"{param}.parametersJsonSchema")
+    # Without parameters, OpenAI takes a function with none, as Gemini does.
+    behavior = declaration.get("behavior")
+    if behavior is not None and not _enum(behavior, f"{param}.behavior", _BEHAVIORS):
+        raise _refuse(f"{param}.behavior", "a non-blocking function")
+    # `response` and `responseJsonSchema` describe what the function returns: the model sees it
+    # in the function response anyway, and OpenAI has nowhere to say it.
+    return {"type": "function", "function": function}
+
+
+def _functions(value: Any) -> list[JSON]:
+    functions = []
+    for i, item in enumerate(as_list(value, "tools")):
+        where = f"tools[{i}]"
+        tool = _message(item, where, _TOOL_FIELDS)
+        for name, field in tool.items():
+            if field is None:
+                continue
+            if name != "functionDeclarations":
+                raise _refuse(f"{where}.{name}", f"Gemini's server tool `{name}`")
+            at = f"{where}.functionDeclarations"
+            functions.extend(_function(declaration, f"{at}[{j}]") for j, declaration in enumerate(as_list(field, at)))
+    return functions
+
+
+_TOOL_CONFIG_FIELDS = frozenset({"functionCallingConfig", "retrievalConfig", "includeServerSideToolInvocations"})
+_CALLING_FIELDS = frozenset({"mode", "allowedFunctionNames"})
+_MODES = {"MODE_UNSPECIFIED": "auto", "AUTO": "auto", "ANY": "required", "NONE": "none", "VALIDATED": None}
+
+
+def _apply_tool_config(value: Any, out: JSON) -> None:
+    """Gemini's function calling mode as OpenAI's `tool_choice`.
+
+    `allowedFunctionNames` limits the functions the model may call: one name with `ANY` is
+    OpenAI's named choice; otherwise the tools sent are those named, which no model can tell apart.
+    """
+    config = _message(value, "toolConfig", _TOOL_CONFIG_FIELDS)
+    calling = config.get("functionCallingConfig")
+    tools = out.get("tools")
+    if calling is None:
+        return
+    where = "toolConfig.functionCallingConfig"
+    calling = _message(calling, where, _CALLING_FIELDS)
+    mode = calling.get("mode")
+    choice = "auto" if mode is None else _enum(mode, f"{where}.mode", _MODES)
+    if choice is None:
+        raise _refuse(f"{where}.mode", "function calling validated against the schemas (`VALIDATED`)")
+    allowed = calling.get("allowedFunctionNames")
+    names = [] if allowed is None else as_list(allowed, f"{where}.allowedFunctionNames")
+    names = [as_str(name, f"{where}.allowedFunctionNames[{i}]") for i, name in enumerate(names)]
+    if not tools:
+        return  # OpenAI rejects a tool_choice without tools
+    if names and choice != "none":
+        declared = {tool["function"]["name"] for tool in tools}
+        for i, name in enumerate(names):
+            if name not in declared:
+                raise invalid(f"{where}.allowedFunctionNames[{i}]", f"the name of a declared function (`{name}`)")
+        if choice == "required" and len(names) == 1:
+            out["tool_choice"] = {"type": "function", "function": {"name": names[0]}}
+            return
+        out["tools"] = [tool for tool in tools if tool["function"]["name"] in names]
+    out["tool_choice"] = choice
+
+
+_SAFETY_FIELDS = frozenset({"category", "threshold", "method"})
+
+
+def _check_safety_settings(value: Any) -> None:
+    for i, item in enumerate(as_list(value, "safetySettings")):
+        _message(item, f"safetySettings[{i}]", _SAFETY_FIELDS)
+
+
+# --- generationConfig --------------------------------------------------------------------------
+
+_THINKING_FIELDS = frozenset({"includeThoughts", "thinkingBudget", "thinkingLevel"})
+_THINKING_LEVELS = {
+    "THINKING_LEVEL_UNSPECIFIED": None,
+    "MINIMAL": "minimal",
+    "LOW": "low",
+    "MEDIUM": "medium",
+    "HIGH": "high",
+}
+# An image's `detail` for a media resolution; the others leave the choice to the provider.
+_MEDIA_RESOLUTIONS = {
+    "MEDIA_RESOLUTION_UNSPECIFIED": None,
+    "MEDIA_RESOLUTION_LOW": "low",
+    "MEDIA_RESOLUTION_MEDIUM": None,
+    "MEDIA_RESOLUTION_HIGH": "high",
+    "MEDIA_RESOLUTION_ULTRA_HIGH": "high",
+}
+_CONFIG_PARAM = "generationConfig"
+
+
+def _apply_thinking(value: Any, out: JSON) -> None:
+    # A budget becomes the nearest of OpenAI's three efforts; 0 (thinking off) and -1 (the
+    # model decides) leave the choice to the model, which is what omitting `reasoning_effort`
+    # does: models that cannot stop thinking reject the efforts that ask it to.
+    where = f"{_CONFIG_PARAM}.thinkingConfig"
+    thinking = _message(value, where, _THINKING_FIELDS)
+    include = thinking.get("includeThoughts")
+    if include is not None:
+        as_bool(include, f"{where}.includeThoughts")
+    budget, level = thinking.get("thinkingBudget"), thinking.get("thinkingLevel")
+    if budget is not None and level is not None:
+        raise invalid(f"{where}.thinkingLevel", "left out when `thinkingBudget` is set")
+    if level is not None:
+        effort = _enum(level, f"{where}.thinkingLevel", _THINKING_LEVELS)
+        if effort is not None:
+            out["reasoning_effort"] = effort
+    elif budget is not None:
+        budget = as_int(budget, f"{where}.thinkingBudget")
+        if budget > 0:
+            out["reasoning_effort"] = effort_for_budget(budget)
+        elif budget not in (0, -1):
+            raise invalid(f"{where}.thinkingBudget", "-1 (dynamic), 0 (off) or a number of tokens")
+
+
+def _apply_response_format(config: JSON, out: JSON) -> None:
+    media_type = config.get("responseMimeType")
+    media_type = None if media_type is None else as_str(media_type, f"{_CONFIG_PARAM}.responseMimeType").lower()
+    schema, json_schema = config.get("responseSchema"), config.get("responseJsonSchema")
+    if schema is not None and json_schema is not None:
+        raise invalid(f"{_CONFIG_PARAM}.responseJsonSchema", "left out when `responseSchema` is set")
+    if schema is not None or json_schema is not None:
+        if media_type != "application/json":
+            raise invalid(f"{_CONFIG_PARAM}.responseMimeType", "`application/json` with a response schema")
+        if schema is not None:
+            schema = _json_schema(schema, f"{_CONFIG_PARAM}.responseSchema")
+        else:
+            schema = as_dict(json_schema, f"{_CONFIG_PARAM}.responseJsonSchema")
+        out["response_format"] = {"type": "json_schema", "json_schema": {"name": "response", "schema": schema}}
+    elif media_type == "application/json":
+        out["response_format"] = {"type": "json_object"}
+    elif media_type not in (None, "text/plain"):
+        raise _refuse(f"{_CONFIG_PARAM}.responseMimeType", f"a response of type `{media_type}`")
+
+
+def _copy_number(name: str, to: str) -> Callable[[Any, JSON], None]:
+    def apply(value: Any, out: JSON) -> None:
+        out[to] = as_number(value, f"{_CONFIG_PARAM}.{name}")
+
+    return apply
+
+
+def _apply_max_output_tokens(value: Any, out: JSON) -> None:
+    # `max_tokens`, not `max_completion_tokens`, as for Anthropic clients: every OpenAI-compatible
+    # server takes it (OpenAI's o-series and gpt-5 models take only the newer name).
+    out["max_tokens"] = as_int(value, f"{_CONFIG_PARAM}.maxOutputTokens")
+
+
+def _apply_stop_sequences(value: Any, out: JSON) -> None:
+    where = f"{_CONFIG_PARAM}.stopSequences"
+    stops = [as_str(stop, f"{where}[{i}]") for i, stop in enumerate(as_list(value, where))]
+    if stops:
+        out["stop"] = stops
+
+
+def _apply_candidate_count(value: Any, out: JSON) -> None:
+    n = as_int(value, f"{_CONFIG_PARAM}.candidateCount")
+    if n < 1:
+        raise invalid(f"{_CONFIG_PARAM}.candidateCount", "at least 1")
+    if n > 1:
+        out["n"] = n
+
+
+def _apply_seed(value: Any, out: JSON) -> None:
+    out["seed"] = as_int(value, f"{_CONFIG_PARAM}.seed")
+
+
+def _apply_modalities(value: Any, out: JSON) -> None:
+    where = f"{_CONFIG_PARAM}.responseModalities"
+    for i, modality in enumerate(as_list(value, where)):
+        if as_str(modality, f"{where}[{i}]").upper() != "TEXT":
+            raise _refuse(f"{where}[{i}]", f"output of modality `{modality}`")
+
+
+def _check_int(value: Any, out: JSON) -> None:
+    as_int(value, f"{_CONFIG_PARAM}.logprobs")  # inert without responseLogprobs, which is refused
+
+
+def _only(noop: Callable[[Any], bool], name: str, what: str) -> Callable[[Any, JSON], None]:
+    """A field the provider cannot honour, accepted with the one value that asks for nothing."""
+
+    def apply(value: Any, out: JSON) -> None:
+        if not noop(value):
+            raise _refuse(f"{_CONFIG_PARAM}.{name}", what)
+
+    return apply
+
+
+def _never(value: Any) -> bool:
+    return False
+
+
+def _is_false(value: Any) -> bool:
+    return value is False
+
+
+def _together(value: Any, out: JSON) -> None:
+    """Translated with other fields, after the others."""
+
+
+# Every field of a generationConfig, and what becomes of it.
+_CONFIG: dict[str, Callable[[Any, JSON], None]] = {
+    "temperature": _copy_number("temperature", "temperature"),
+    "topP": _copy_number("topP", "top_p"),
+    "presencePenalty": _copy_number("presencePenalty", "presence_penalty"),
+    "frequencyPenalty": _copy_number("frequencyPenalty", "frequency_penalty"),
+    "maxOutputTokens": _apply_max_output_tokens,
+    "stopSequences": _apply_stop_sequences,
+    "candidateCount": _apply_candidate_count,
+    "seed": _apply_seed,
+    "responseModalities": _apply_modalities,
+    "thinkingConfig": _apply_thinking,
+    "responseMimeType": _together,
+    "responseSchema": _together,
+    "responseJsonSchema": _together,
+    "mediaResolution": _together,  # read before the contents, for their images
+    "logprobs": _check_int,
+    "topK": _only(_never, "topK", "top-k sampling (`topK`)"),
+    "responseLogprobs": _only(_is_false, "responseLogprobs", "log probabilities"),
+    "speechConfig": _only(_never, "speechConfig", "speech output"),
+    "imageConfig": _only(_never, "imageConfig", "image output"),
+    "audioTimestamp": _only(_is_false, "audioTimestamp", "audio timestamps"),
+    "enableAffectiveDialog": _only(_is_false, "enableAffectiveDialog", "affective dialog"),
+    "enableEnhancedCivicAnswers": _only(_is_false, "enableEnhancedCivicAnswers", "Gemini's enhanced civic answers"),
+    "routingConfig": _only(_never, "routingConfig", "Vertex AI's model routing"),
+    "modelSelectionConfig": _only(_never, "modelSelectionConfig", "Vertex AI's model selection"),
+}
+_CONFIG_FIELDS = frozenset(_CONFIG)
+
+
+def _apply_generation_config(config: JSON, out: JSON) -> None:
+    for name, value in config.items():
+        if value is not None:
+            _CONFIG[name](value, out)
+    _apply_response_format(config, out)
+
+
+def _image_detail(config: JSON) -> str | None:
+    resolution = config.get("mediaResolution")
+    if resolution is None:
+        return None
+    detail: str | None = _enum(resolution, f"{_CONFIG_PARAM}.mediaResolution", _MEDIA_RESOLUTIONS)
+    return detail
+
+
+# --- The request -------------------------------------------------------------------------------
+
+_REQUEST_FIELDS = frozenset(
+    {
+        "contents",
+        "systemInstruction",
+        "tools",
+        "toolConfig",
+        "safetySettings",
+        "generationConfig",
+        "cachedContent",
+        "labels",
+        "serviceTier",
+        "store",
+        "model",  # the decision server's, from the path
+        "stream",  # the decision server's: true for streamGenerateContent
+    }
+)
+
+
+def translate_request(body: JSON, upstream_model: str) -> JSON:
+    if not isinstance(body, dict):
+        raise invalid("body", "a JSON object")
+    request = _message(body, "", _REQUEST_FIELDS)
+    config = request.get("generationConfig")
+    config = {} if config is None else _message(config, _CONFIG_PARAM, _CONFIG_FIELDS)
+    messages = _messages(request.get("contents"), _image_detail(config))
+    system = request.get("systemInstruction")
+    if system is not None:
+        system_message = _system_message(system)
+        if system_message is not None:
+            messages.insert(0, system_message)
+    out: JSON = {"model": upstream_model, "messages": messages}
+    _apply_generation_config(config, out)
+    tools = request.get("tools")
+    if tools is not None:
+        functions = _functions(tools)
+        if functions:  # OpenAI rejects an empty `tools` list
+            out["tools"] = functions
+    tool_config = request.get("toolConfig")
+    if tool_config is not None:
+        _apply_tool_config(tool_config, out)
+    safety_settings = request.get("safetySettings")
+    if safety_settings is not None:
+        _check_safety_settings(safety_settings)
+    if request.get("cachedContent") is not None:
+        raise _refuse("cachedContent", "content cached with Google (`cachedContent`)")
+    store = request.get("store")
+    if store is not None and as_bool(store, "store"):
+        raise _refuse("store", "storing the response with the provider")
+    labels = request.get("labels")
+    if labels is not None:
+        as_dict(labels, "labels")  # billing labels of Google's: the provider bills its own way
+    if request.get("stream") is True:
+        out["stream"] = True
+        out["stream_options"] = {"include_usage": True}  # else OpenAI streams report no usage
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Response: OpenAI chat.completion -> Gemini GenerateContentResponse
+# ---------------------------------------------------------------------------------------------
+
+# Gemini reports STOP for a turn that ends in function calls; `function_call` is OpenAI's old name.
+_FINISH_REASONS = {
+    "stop": "STOP",
+    "length": "MAX_TOKENS",
+    "tool_calls": "STOP",
+    "function_call": "STOP",
+    "content_filter": "SAFETY",
+}
+
+
+def _finish_reason(reason: Any) -> str:
+    """Gemini's finishReason for an OpenAI finish_reason: OTHER for one Gemini has no name for."""
+    if not isinstance(reason, str):
+        return "STOP"  # a compatible server that leaves it out of a whole response
+    return _FINISH_REASONS.get(reason, "OTHER")
+
+
+def _usage_metadata(usage: Usage) -> JSON:
+    """The common record as Gemini's usageMetadata: candidatesTokenCount leaves out the thoughts,
+    which thoughtsTokenCount counts; zero counts of cache and thoughts are left out, as Gemini does."""
+    thoughts = min(usage.reasoning_tokens, usage.output_tokens)
+    metadata = {
+        "promptTokenCount": usage.input_tokens,
+        "candidatesTokenCount": usage.output_tokens - thoughts,
+        "totalTokenCount": usage.input_tokens + usage.output_tokens,
+    }
+    if usage.cached_input_tokens:
+        metadata["cachedContentTokenCount"] = usage.cached_input_tokens
+    if thoughts:
+        metadata["thoughtsTokenCount"] = thoughts
+    return metadata
+
+
+def _function_call(call_id: str | None, name: str, args: JSON) -> JSON:
+    # The provider's id goes to the client, which sends it back with the call and its response.
+    call: JSON = {"id": call_id, "name": name, "args": args} if call_id else {"name": name, "args": args}
+    return {"functionCall": call}
+
+
+def _parts_or_empty(parts: list[JSON]) -> list[JSON]:
+    # A candidate with nothing to say says "": `response.text` in Google's SDKs is then "", not None.
+    return parts or [{"text": ""}]
+
+
+def _candidate(choice: JSON, position: int) -> JSON:
+    message = choice.get("message")
+    message = message if isinstance(message, dict) else {}
+    parts: list[JSON] = []
+    for key in ("content", "refusal"):
+        text = nonempty(message.get(key))
+        if text:
+            parts.append({"text": text})
+    tool_calls = message.get("tool_calls")
+    for call in tool_calls if isinstance(tool_calls, list) else ():
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            name = nonempty(function.get("name")) or ""
+            parts.append(_function_call(nonempty(call.get("id")), name, tool_arguments(function.get("arguments"))))
+    index = choice.get("index")
+    return {
+        "content": {"parts": _parts_or_empty(parts), "role": "model"},
+        "finishReason": _finish_reason(choice.get("finish_reason")),
+        "index": index if isinstance(index, int) and not isinstance(index, bool) else position,
+    }
+
+
+def _response_id(completion_id: Any) -> str:
+    return nonempty(completion_id) or uuid.uuid4().hex
+
+
+def translate_response(body: Any) -> tuple[JSON, Usage]:
+    """Reasoning text a provider returns is left out: Gemini sends thoughts only to a client that
+    asked (`includeThoughts`), and the client's request is not at hand here."""
+    body = body if isinstance(body, dict) else {}
+    choices = body.get("choices")
+    choices = [choice for choice in choices if isinstance(choice, dict)] if isinstance(choices, list) else []
+    candidates = [_candidate(choice, position) for position, choice in enumerate(choices)]
+    if not candidates:
+        candidates = [{"content": {"parts": _parts_or_empty([]), "role": "model"}, "finishReason": "OTHER", "index": 0}]
+    usage = openai_usage(body.get("usage"))
+    return {
+        "candidates": candidates,
+        "usageMetadata": _usage_metadata(usage),
+        # The provider's model: the name the client asked for is not at hand here (streams say it).
+        "modelVersion": nonempty(body.get("model")) or "",
+        "responseId": _response_id(body.get("id")),
+    }, usage
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+
+def _error_body(status: int, message: str) -> bytes:
+    return orjson.dumps({"error": {"code": status, "message": message, "status": google_status(status)}})
+
+
+def translate_error(status: int, body: bytes) -> bytes:
+    message, _ = read_provider_error(status, body)
+    return _error_body(status, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming: OpenAI chat.completion.chunk events -> Gemini GenerateContentResponse events
+# ---------------------------------------------------------------------------------------------
+
+_END = b"\r\n\r\n"  # Gemini ends each event with CRLF CRLF; Google's SDKs take any line end
+_EVENT_START = b'data: {"candidates":[{"content":{"parts":['
+_DONE = b"[DONE]"
+_NOT_JSON = b"data: " + _error_body(502, "the provider's stream has an event that is not a JSON object") + _END
+
+
+class _Choice:
+    """One candidate's state: its function calls, whose arguments arrive in fragments."""
+
+    __slots__ = ("calls", "open", "finish_reason")
+
+    def __init__(self) -> None:
+        # call key -> [id, name, argument fragments, sent]; insertion ordered
+        self.calls: dict[object, list[Any]] = {}
+        self.open: object = None  # the key of the call whose fragments arrive now
+        self.finish_reason: Any = None
+
+
+class OpenAIToGeminiStream:
+    """One streamed response: OpenAI chunks in, Gemini `GenerateContentResponse` events out.
+
+    Text goes out as it comes. Gemini sends a function call whole, so a call's argument
+    fragments are kept until the next call starts (and the call is sent then, when its arguments
+    are a whole JSON object: a server that interleaves two calls' fragments loses none) or the
+    stream ends. The last event, and only it, carries the finishReason of every candidate, the
+    calls not sent yet and the usage, which OpenAI reports after the finish_reason. A stream cut
+    off before the provider said it finished ends with finishReason OTHER.
+    """
+
+    __slots__ = (
+        "_model",
+        "_include_thoughts",
+        "_parser",
+        "_response_id",
+        "_tail",
+        "_event_ends",
+        "_started",
+        "_ended",
+        "_choices",
+        "_usage",
+    )
+
+    def __init__(self, model: str, include_thoughts: bool) -> None:
+        self._model = model
+        self._include_thoughts = include_thoughts
+        self._parser = SSEParser()
+        self._response_id = ""
+        self._tail = b""  # the end of every event after its candidates
+        self._event_ends: dict[int, bytes] = {}  # candidate index -> the bytes after its parts
+        self._started = False
+        self._ended = False  # the last event or an error sent: the client's stream is over
+        self._choices: dict[int, _Choice] = {}
+        self._usage: Usage | None = None
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._usage
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self._ended:
+            return b""
+        return self._translate(self._parser.feed(chunk), end=False)
+
+    def finish(self) -> bytes:
+        if self._ended:
+            return b""
+        return self._translate(self._parser.finish(), end=True)
+
+    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
+        out: list[bytes] = []
+        for event in events:
+            self._on_event(event.data, out)
+            if self._ended:
+                break
+        if end and not self._ended:
+            self._end(out, done=False)
+        return b"".join(out)
+
+    def _on_event(self, data: bytes, out: list[bytes]) -> None:
+        if data == _DONE:
+            self._end(out, done=True)
+            return
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            chunk = None
+        if not isinstance(chunk, dict):
+            out.append(_NOT_JSON)
+            self._ended = True
+            return
+        error = chunk.get("error")
+        if error is not None:
+            status, message = openai_stream_error(error)
+            out.append(b"data: " + _error_body(status, message) + _END)
+            self._ended = True
+            return
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self._usage = openai_usage(usage)
+        if not self._started:
+            self._start(chunk.get("id"))
+        choices = chunk.get("choices")
+        if isinstance(choices, list):
+            for choice in choices:
+                if isinstance(choice, dict):
+                    self._on_choice(choice, out)
+
+    def _on_choice(self, choice: JSON, out: list[bytes]) -> None:
+        index = choice.get("index")
+        index = index if isinstance(index, int) and not isinstance(index, bool) else 0
+        state = self._choices.get(index)
+        if state is None:
+            state = self._choices[index] = _Choice()
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            if self._include_thoughts:
+                reasoning = openai_reasoning(delta)
+                if reasoning:
+                    self._send(index, b'{"text":%s,"thought":true}' % orjson.dumps(reasoning), out)
+            for key in ("content", "refusal"):
+                text = nonempty(delta.get(key))
+                if text:
+                    self._send(index, b'{"text":%s}' % orjson.dumps(text), out)
+            tool_calls = delta.get("tool_calls")
+            if isinstance(tool_calls, list):
+                for call in tool_calls:
+                    if isinstance(call, dict):
+                        self._on_tool_call(state, index, call, out)
+        finish_reason = choice.get("finish_reason")
+        if finish_reason is not None:
+            state.finish_reason = finish_reason
+
+    def _on_tool_call(self, state: _Choice, index: int, call: JSON, out: list[bytes]) -> None:
+        # OpenAI keys a call's deltas by `index`; a server that sends none keys them by `id`,
+        # or continues the open call. Keys are tuples so none equals another kind.
+        call_index, call_id = call.get("index"), call.get("id")
+        if isinstance(call_index, int) and not isinstance(call_index, bool):
+            key: object = ("index", call_index)
+        elif isinstance(call_id, str):
+            key = ("id", call_id)
+        else:
+            key = state.open if state.open is not None else ("index", 0)
+        function = call.get("function")
+        function = function if isinstance(function, dict) else {}
+        entry = state.calls.get(key)
+        if entry is None:
+            if state.open is not None:
+                self._send_if_whole(state, index, out)
+            entry = state.calls[key] = [nonempty(call_id), nonempty(function.get("name")) or "", [], False]
+            state.open = key
+        arguments = nonempty(function.get("arguments"))
+        if arguments and not entry[3]:
+            entry[2].append(arguments)
+
+    def _send_if_whole(self, state: _Choice, index: int, out: list[bytes]) -> None:
+        entry = state.calls[state.open]
+        if entry[3]:
+            return
+        arguments = "".join(entry[2])
+        try:
+            args = orjson.loads(arguments) if arguments.strip() else {}
+        except orjson.JSONDecodeError:
+            return  # not whole yet: its fragments may still come
+        if isinstance(args, dict):
+            entry[3] = True
+            self._send(index, orjson.dumps(_function_call(entry[0], entry[1], args)), out)
+
+    def _send(self, index: int, part: bytes, out: list[bytes]) -> None:
+        end = self._event_ends.get(index)
+        if end is None:
+            end = self._event_ends[index] = b'],"role":"model"},"index":%d}],%s' % (index, self._tail)
+        out.append(_EVENT_START + part + end)
+
+    def _start(self, completion_id: Any) -> None:
+        self._started = True
+        self._response_id = _response_id(completion_id)
+        self._tail = b'"modelVersion":%s,"responseId":%s}%s' % (
+            orjson.dumps(self._model),
+            orjson.dumps(self._response_id),
+            _END,
+        )
+
+    def _end(self, out: list[bytes], done: bool) -> None:
+        if not self._started:
+            self._start(None)
+        choices = self._choices or {0: _Choice()}
+        candidates = []
+        for index in sorted(choices):
+            state = choices[index]
+            parts = [
+                _function_call(call_id, name, tool_arguments("".join(fragments) or "{}"))
+                for call_id, name, fragments, sent in state.calls.values()
+                if not sent
+            ]
+            if state.finish_reason is not None:
+                finish_reason = _finish_reason(state.finish_reason)
+            else:
+                finish_reason = "STOP" if done else "OTHER"  # the provider said [DONE], or nothing
+            candidates.append(
+                {
+                    "content": {"parts": _parts_or_empty(parts), "role": "model"},
+                    "finishReason": finish_reason,
+                    "index": index,
+                }
+            )
+        event = {
+            "candidates": candidates,
+            "usageMetadata": _usage_metadata(self._usage or Usage()),
+            "modelVersion": self._model,
+            "responseId": self._response_id,
+        }
+        out.append(b"data: " + orjson.dumps(event) + _END)
+        self._ended = True
+
+
+def _include_thoughts(request: JSON) -> bool:
+    """Whether the client asked for thoughts, in either spelling; the request was read before."""
+    config = request.get("generationConfig", request.get("generation_config"))
+    if not isinstance(config, dict):
+        return False
+    thinking = config.get("thinkingConfig", config.get("thinking_config"))
+    if not isinstance(thinking, dict):
+        return False
+    return thinking.get("includeThoughts", thinking.get("include_thoughts")) is True
+
+
+class GeminiToOpenAI:
+    """Gemini generateContent clients, OpenAI Chat Completions providers."""
+
+    client = "gemini"
+    provider = "openai"
+
+    def request(self, body: JSON, upstream_model: str) -> JSON:
+        return translate_request(body, upstream_model)
+
+    def response(self, body: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body)
+
+    def stream(self, client_request: JSON) -> StreamTranslator:
+        """Reasoning text goes to the client as `thought` parts when it set `includeThoughts`."""
+        model = client_request.get("model")
+        return OpenAIToGeminiStream(model if isinstance(model, str) else "", _include_thoughts(client_request))
+
+    def error(self, status: int, body: bytes) -> bytes:
+        return translate_error(status, body)
