@@ -14,8 +14,10 @@ from urllib.parse import unquote
 
 from aiplane.policy import ModelProvider
 from aiplane.translate import Translator
+from aiplane.translate.anthropic_gemini import AnthropicToGemini
 from aiplane.translate.anthropic_openai import AnthropicToOpenAI
 from aiplane.translate.common import ANTHROPIC_ERROR_TYPES
+from aiplane.translate.gemini_anthropic import GeminiToAnthropic
 from aiplane.translate.gemini_openai import GeminiToOpenAI
 from aiplane.translate.openai_anthropic import OpenAIToAnthropic
 from aiplane.translate.openai_gemini import OpenAIToGemini
@@ -102,6 +104,8 @@ TRANSLATORS: Mapping[tuple[str, str], Translator] = {
     (OPENAI, ANTHROPIC): OpenAIToAnthropic(),
     (OPENAI, GEMINI): OpenAIToGemini(),
     (GEMINI, OPENAI): GeminiToOpenAI(),
+    (ANTHROPIC, GEMINI): AnthropicToGemini(),
+    (GEMINI, ANTHROPIC): GeminiToAnthropic(),
 }
 
 

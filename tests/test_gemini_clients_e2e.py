@@ -1,12 +1,13 @@
 """Gemini clients and providers through the real Envoy, with Google's official `google-genai` SDK.
 
-One OpenAI-compatible and one Gemini provider, both the mock; state-of-the-world and delta xDS.
+An OpenAI-compatible, a Gemini and an Anthropic provider, all the mock; state-of-the-world and delta xDS.
 """
 
 from __future__ import annotations
 
 import os
 
+import anthropic
 import openai
 import pytest
 from google import genai
@@ -38,6 +39,11 @@ model_providers:
     base_url: {mock}/v1beta
     provider_interface: gemini
     access_key: $AIPLANE_E2E_GEMINI_KEY
+  - name: claude
+    model: claude/claude-mock
+    base_url: {mock}/v1
+    provider_interface: anthropic
+    access_key: anthropic-dialects-key
 {ports.gateway_section(WORKERS)}
 """
 
@@ -61,16 +67,16 @@ def gpt(gateway: Gateway) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{gateway.base_url}/v1", api_key="client-key", max_retries=0, timeout=20)
 
 
-@pytest.mark.parametrize("model", ["gemini-mock", "mock-gpt"])
+@pytest.mark.parametrize("model", ["gemini-mock", "mock-gpt", "claude-mock"])
 def test_a_gemini_client_is_answered_in_geminis_shape(gemini, model):
-    # From the Gemini provider as is, and from the OpenAI-compatible one translated.
+    # From the Gemini provider as is, and from the others translated.
     response = gemini.models.generate_content(model=model, contents="Hello")
     assert response.text
     assert response.candidates[0].finish_reason == types.FinishReason.STOP
     assert response.usage_metadata.candidates_token_count > 0
 
 
-@pytest.mark.parametrize("model", ["gemini-mock", "mock-gpt"])
+@pytest.mark.parametrize("model", ["gemini-mock", "mock-gpt", "claude-mock"])
 def test_a_gemini_client_streams(gemini, model):
     chunks = list(gemini.models.generate_content_stream(model=model, contents="Hello"))
     assert "".join(chunk.text or "" for chunk in chunks)
@@ -92,3 +98,13 @@ def test_an_openai_client_reaches_a_gemini_provider_translated(gpt):
     assert raw.headers["x-mock-goog-api-key"] == GEMINI_KEY
     chunks = list(gpt.chat.completions.create(model="gemini-mock", messages=[{"role": "user", "content": "Hi"}], stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks) and chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_an_anthropic_client_reaches_a_gemini_provider_translated(gateway):
+    claude = anthropic.Anthropic(base_url=gateway.base_url, api_key="client-key", max_retries=0, timeout=20)
+    raw = claude.messages.with_raw_response.create(model="gemini-mock", max_tokens=100, messages=[{"role": "user", "content": "Hello"}])
+    message = raw.parse()
+    assert message.type == "message" and message.content[0].text and message.stop_reason == "end_turn"
+    assert raw.headers["x-mock-goog-api-key"] == GEMINI_KEY
+    with claude.messages.stream(model="gemini-mock", max_tokens=100, messages=[{"role": "user", "content": "Hi"}]) as stream:
+        assert "".join(stream.text_stream)

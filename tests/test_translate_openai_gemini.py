@@ -22,7 +22,8 @@ from openai.types.chat import ChatCompletionChunk
 
 from aiplane.translate import Translator, UnsupportedFeature, Usage
 from aiplane.translate.common import THINKING_BUDGETS
-from aiplane.translate.openai_gemini import MAX_THINKING_BUDGET, SKIP_THOUGHT_SIGNATURE, OpenAIToGemini
+from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, SKIP_THOUGHT_SIGNATURE
+from aiplane.translate.openai_gemini import OpenAIToGemini
 
 try:  # the HTTP library the installed `openai` SDK is built on
     import httpx2 as http

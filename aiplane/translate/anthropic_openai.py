@@ -23,9 +23,17 @@ from typing import Any
 
 import orjson
 
+from aiplane.translate.anthropic_wire import BLOCK_DELTA as _BLOCK_DELTA
+from aiplane.translate.anthropic_wire import BLOCK_START as _BLOCK_START
+from aiplane.translate.anthropic_wire import BLOCK_STOP as _BLOCK_STOP
+from aiplane.translate.anthropic_wire import ERROR as _ERROR
+from aiplane.translate.anthropic_wire import MESSAGE_DELTA as _MESSAGE_DELTA
+from aiplane.translate.anthropic_wire import MESSAGE_START as _MESSAGE_START
+from aiplane.translate.anthropic_wire import MESSAGE_STOP as _MESSAGE_STOP
+from aiplane.translate.anthropic_wire import error_body as _error_body
+from aiplane.translate.anthropic_wire import error_type as _error_type
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
-    ANTHROPIC_ERROR_TYPES,
     JSON,
     TEXT_SEPARATOR,
     as_bool,
@@ -45,7 +53,7 @@ from aiplane.translate.common import (
     refuse,
     tool_arguments,
 )
-from aiplane.translate.sse import SSEEvent, SSEParser, event_prefix
+from aiplane.translate.sse import SSEEvent, SSEParser
 
 # ---------------------------------------------------------------------------------------------
 # Request: Anthropic Messages body -> OpenAI Chat Completions body
@@ -387,14 +395,6 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _error_type(status: int) -> str:
-    return ANTHROPIC_ERROR_TYPES.get(status) or ("invalid_request_error" if 400 <= status < 500 else "api_error")
-
-
-def _error_body(error_type: str, message: str) -> bytes:
-    return orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
-
-
 def translate_error(status: int, body: bytes) -> bytes:
     message, _ = read_provider_error(status, body)
     return _error_body(_error_type(status), message)
@@ -410,13 +410,6 @@ def _stream_error(error: Any) -> bytes:
 # Streaming: OpenAI chat.completion.chunk events -> Anthropic message stream events
 # ---------------------------------------------------------------------------------------------
 
-_MESSAGE_START = event_prefix("message_start")
-_BLOCK_START = event_prefix("content_block_start")
-_BLOCK_DELTA = event_prefix("content_block_delta")
-_BLOCK_STOP = event_prefix("content_block_stop")
-_MESSAGE_DELTA = event_prefix("message_delta")
-_MESSAGE_STOP = event_prefix("message_stop") + b'{"type":"message_stop"}\n\n'
-_ERROR = event_prefix("error")
 _DELTA_END = b"}}\n\n"
 _END = b"\n\n"
 _DONE = b"[DONE]"

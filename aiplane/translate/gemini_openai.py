@@ -53,7 +53,6 @@ from aiplane.translate.common import (
     as_number,
     as_str,
     effort_for_budget,
-    google_status,
     invalid,
     nonempty,
     openai_reasoning,
@@ -62,6 +61,84 @@ from aiplane.translate.common import (
     read_provider_error,
     refuse,
     tool_arguments,
+)
+from aiplane.translate.gemini_wire import (
+    BEHAVIORS as _BEHAVIORS,
+)
+from aiplane.translate.gemini_wire import (
+    BLOB_FIELDS as _BLOB_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    CALL_FIELDS as _CALL_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    CALLING_FIELDS as _CALLING_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    CONTENT_FIELDS as _CONTENT_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    DECLARATION_FIELDS as _DECLARATION_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    FILE_FIELDS as _FILE_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    PART_FIELDS as _PART_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    PART_HINTS as _PART_HINTS,
+)
+from aiplane.translate.gemini_wire import (
+    PARTS_REFUSED as _PARTS_REFUSED,
+)
+from aiplane.translate.gemini_wire import (
+    REQUEST_FIELDS as _REQUEST_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    RESPONSE_FIELDS as _RESPONSE_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    SAFETY_FIELDS as _SAFETY_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    THINKING_FIELDS as _THINKING_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    THINKING_LEVELS as _THINKING_LEVELS,
+)
+from aiplane.translate.gemini_wire import (
+    TOOL_CONFIG_FIELDS as _TOOL_CONFIG_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    TOOL_FIELDS as _TOOL_FIELDS,
+)
+from aiplane.translate.gemini_wire import (
+    enum_value as _enum,
+)
+from aiplane.translate.gemini_wire import (
+    google_error_body as _error_body,
+)
+from aiplane.translate.gemini_wire import (
+    include_thoughts as _include_thoughts,
+)
+from aiplane.translate.gemini_wire import (
+    is_thought as _is_thought,
+)
+from aiplane.translate.gemini_wire import (
+    json_schema as _json_schema,
+)
+from aiplane.translate.gemini_wire import (
+    json_text as _json_text,
+)
+from aiplane.translate.gemini_wire import (
+    parts_or_empty as _parts_or_empty,
+)
+from aiplane.translate.gemini_wire import (
+    proto_message,
+)
+from aiplane.translate.gemini_wire import (
+    usage_metadata as _usage_metadata,
 )
 from aiplane.translate.sse import SSEEvent, SSEParser
 
@@ -74,172 +151,13 @@ def _refuse(param: str, what: str) -> UnsupportedFeature:
     return refuse(param, what, "OpenAI Chat Completions")
 
 
-def _join(param: str, name: str) -> str:
-    return f"{param}.{name}" if param else name
-
-
-def _camel(name: str) -> str:
-    head, *words = name.split("_")
-    return head + "".join(word[:1].upper() + word[1:] for word in words)
-
-
 def _message(value: Any, param: str, fields: frozenset[str]) -> JSON:
-    """A Gemini proto message with its field names in lowerCamelCase; a field it lacks is refused."""
-    message = as_dict(value, param) if param else value
-    for name in message:
-        if name not in fields:
-            break
-    else:
-        return message  # the common case: nothing to rename
-    renamed: JSON = {}
-    for name, field in message.items():
-        key = name if name in fields else _camel(name)
-        if key not in fields:
-            raise _refuse(_join(param, name), f"the field `{name}`")
-        renamed[key] = field
-    return renamed
-
-
-def _enum(value: Any, param: str, names: dict[str, Any]) -> Any:
-    """A protobuf enum value by its name, any case (Google's docs write both)."""
-    name = as_str(value, param).upper()
-    if name not in names:
-        raise invalid(param, f"one of `{'`, `'.join(names)}`")
-    return names[name]
-
-
-def _json_text(value: Any, param: str) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError as e:  # an integer beyond 64 bits, nesting beyond orjson's limit
-        raise invalid(param, f"encodable as JSON ({e})") from None
-
-
-# --- Schemas ---------------------------------------------------------------------------------
-
-# Gemini's `Schema` is OpenAPI 3.0's subset, with the type names of its protobuf enum.
-_SCHEMA_TYPES = {
-    "TYPE_UNSPECIFIED": None,
-    "STRING": "string",
-    "NUMBER": "number",
-    "INTEGER": "integer",
-    "BOOLEAN": "boolean",
-    "ARRAY": "array",
-    "OBJECT": "object",
-    "NULL": "null",
-}
-_INT64_KEYWORDS = frozenset({"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"})
-_MAX_SCHEMA_DEPTH = 64  # deeper than any model takes; keeps the recursion far from Python's limit
-
-
-def _limit(value: Any, param: str) -> int:
-    # protobuf JSON writes an int64 as a string, and reads it either way.
-    if isinstance(value, str):
-        try:
-            value = int(value)
-        except ValueError:
-            raise invalid(param, "an integer") from None
-    limit = as_int(value, param)
-    if not 0 <= limit < 2**63:
-        raise invalid(param, "a non-negative 64-bit integer")
-    return limit
-
-
-def _json_schema(value: Any, param: str, depth: int = 0) -> JSON:
-    """A Gemini Schema as JSON Schema: lower-case types, `nullable` as a `null` type,
-    `propertyOrdering` as the properties' order, `example` as `examples`, int64 limits as
-    numbers. JSON Schema keywords Gemini's Schema lacks pass through as they are."""
-    if depth > _MAX_SCHEMA_DEPTH:
-        raise invalid(param, f"a schema nested at most {_MAX_SCHEMA_DEPTH} levels deep")
-    out: JSON = {}
-    nullable = False
-    ordering: list[str] = []
-    for name, field in as_dict(value, param).items():
-        key = _camel(name) if "_" in name else name
-        where = f"{param}.{name}"
-        if field is None:
-            continue
-        if key == "type":
-            kind = _enum(field, where, _SCHEMA_TYPES)
-            if kind is not None:
-                out["type"] = kind
-        elif key == "properties":
-            out["properties"] = {
-                prop: _json_schema(schema, f"{where}.{prop}", depth + 1)
-                for prop, schema in as_dict(field, where).items()
-            }
-        elif key == "items":
-            out["items"] = _json_schema(field, where, depth + 1)
-        elif key == "anyOf":
-            out["anyOf"] = [_json_schema(s, f"{where}[{i}]", depth + 1) for i, s in enumerate(as_list(field, where))]
-        elif key == "nullable":
-            nullable = as_bool(field, where)
-        elif key == "propertyOrdering":
-            ordering = [as_str(prop, f"{where}[{i}]") for i, prop in enumerate(as_list(field, where))]
-        elif key == "example":
-            out["examples"] = [field]
-        elif key == "format":
-            if as_str(field, where) != "enum":  # Gemini's marker for a string enum: JSON Schema has `enum` alone
-                out["format"] = field
-        elif key in _INT64_KEYWORDS:
-            out[key] = _limit(field, where)
-        else:
-            out[key] = field
-    if ordering and "properties" in out:
-        properties = out["properties"]
-        ordered = {prop: properties[prop] for prop in ordering if prop in properties}
-        out["properties"] = ordered | properties
-    if nullable:
-        kind = out.get("type")
-        if kind is not None:
-            out["type"] = [kind, "null"]
-            enum = out.get("enum")
-            if isinstance(enum, list) and None not in enum:
-                out["enum"] = [*enum, None]
-        elif isinstance(out.get("anyOf"), list):
-            out["anyOf"].append({"type": "null"})
-    return out
+    return proto_message(value, param, fields, "OpenAI Chat Completions")
 
 
 # --- Contents ----------------------------------------------------------------------------------
 
-_CONTENT_FIELDS = frozenset({"role", "parts"})
-_PART_FIELDS = frozenset(
-    {
-        "text",
-        "inlineData",
-        "fileData",
-        "functionCall",
-        "functionResponse",
-        "executableCode",
-        "codeExecutionResult",
-        "toolCall",
-        "toolResponse",
-        "videoMetadata",
-        "thought",
-        "thoughtSignature",
-        "partMetadata",
-        "mediaResolution",
-    }
-)
-_PART_HINTS = frozenset({"thought", "thoughtSignature", "partMetadata", "mediaResolution"})
-_PARTS_REFUSED = {
-    "executableCode": "code the model ran with Gemini's code execution (`executableCode`)",
-    "codeExecutionResult": "the result of Gemini's code execution (`codeExecutionResult`)",
-    "toolCall": "a call of a Gemini server tool (`toolCall`)",
-    "toolResponse": "the response of a Gemini server tool (`toolResponse`)",
-    "videoMetadata": "video (`videoMetadata`)",
-}
-_BLOB_FIELDS = frozenset({"mimeType", "data", "displayName"})
-_FILE_FIELDS = frozenset({"mimeType", "fileUri", "displayName"})
-_CALL_FIELDS = frozenset({"id", "name", "args"})
-_RESPONSE_FIELDS = frozenset({"id", "name", "response", "parts", "willContinue", "scheduling"})
 _URL_SAFE_BASE64 = str.maketrans("-_", "+/")
-
-
-def _is_thought(part: JSON, param: str) -> bool:
-    thought = part.get("thought")
-    return thought is not None and as_bool(thought, f"{param}.thought")
 
 
 def _image_part(url: str, detail: str | None) -> JSON:
@@ -444,27 +362,6 @@ def _system_message(value: Any) -> JSON | None:
 
 # --- Tools -------------------------------------------------------------------------------------
 
-_TOOL_FIELDS = frozenset(
-    {
-        "functionDeclarations",
-        "googleSearch",
-        "googleSearchRetrieval",
-        "codeExecution",
-        "urlContext",
-        "fileSearch",
-        "googleMaps",
-        "computerUse",
-        "mcpServers",
-        "retrieval",
-        "enterpriseWebSearch",
-    }
-)
-_DECLARATION_FIELDS = frozenset(
-    {"name", "description", "parameters", "parametersJsonSchema", "response", "responseJsonSchema", "behavior"}
-)
-_BEHAVIORS = {"UNSPECIFIED": True, "BLOCKING": True, "NON_BLOCKING": False}
-
-
 def _function(value: Any, param: str) -> JSON:
     declaration = _message(value, param, _DECLARATION_FIELDS)
     function: JSON = {"name": as_str(declaration.get("name"), f"{param}.name")}
@@ -502,8 +399,6 @@ def _functions(value: Any) -> list[JSON]:
     return functions
 
 
-_TOOL_CONFIG_FIELDS = frozenset({"functionCallingConfig", "retrievalConfig", "includeServerSideToolInvocations"})
-_CALLING_FIELDS = frozenset({"mode", "allowedFunctionNames"})
 _MODES = {"MODE_UNSPECIFIED": "auto", "AUTO": "auto", "ANY": "required", "NONE": "none", "VALIDATED": None}
 
 
@@ -541,9 +436,6 @@ def _apply_tool_config(value: Any, out: JSON) -> None:
     out["tool_choice"] = choice
 
 
-_SAFETY_FIELDS = frozenset({"category", "threshold", "method"})
-
-
 def _check_safety_settings(value: Any) -> None:
     for i, item in enumerate(as_list(value, "safetySettings")):
         _message(item, f"safetySettings[{i}]", _SAFETY_FIELDS)
@@ -551,14 +443,6 @@ def _check_safety_settings(value: Any) -> None:
 
 # --- generationConfig --------------------------------------------------------------------------
 
-_THINKING_FIELDS = frozenset({"includeThoughts", "thinkingBudget", "thinkingLevel"})
-_THINKING_LEVELS = {
-    "THINKING_LEVEL_UNSPECIFIED": None,
-    "MINIMAL": "minimal",
-    "LOW": "low",
-    "MEDIUM": "medium",
-    "HIGH": "high",
-}
 # An image's `detail` for a media resolution; the others leave the choice to the provider.
 _MEDIA_RESOLUTIONS = {
     "MEDIA_RESOLUTION_UNSPECIFIED": None,
@@ -726,24 +610,6 @@ def _image_detail(config: JSON) -> str | None:
 
 # --- The request -------------------------------------------------------------------------------
 
-_REQUEST_FIELDS = frozenset(
-    {
-        "contents",
-        "systemInstruction",
-        "tools",
-        "toolConfig",
-        "safetySettings",
-        "generationConfig",
-        "cachedContent",
-        "labels",
-        "serviceTier",
-        "store",
-        "model",  # the decision server's, from the path
-        "stream",  # the decision server's: true for streamGenerateContent
-    }
-)
-
-
 def translate_request(body: JSON, upstream_model: str) -> JSON:
     if not isinstance(body, dict):
         raise invalid("body", "a JSON object")
@@ -804,31 +670,10 @@ def _finish_reason(reason: Any) -> str:
     return _FINISH_REASONS.get(reason, "OTHER")
 
 
-def _usage_metadata(usage: Usage) -> JSON:
-    """The common record as Gemini's usageMetadata: candidatesTokenCount leaves out the thoughts,
-    which thoughtsTokenCount counts; zero counts of cache and thoughts are left out, as Gemini does."""
-    thoughts = min(usage.reasoning_tokens, usage.output_tokens)
-    metadata = {
-        "promptTokenCount": usage.input_tokens,
-        "candidatesTokenCount": usage.output_tokens - thoughts,
-        "totalTokenCount": usage.input_tokens + usage.output_tokens,
-    }
-    if usage.cached_input_tokens:
-        metadata["cachedContentTokenCount"] = usage.cached_input_tokens
-    if thoughts:
-        metadata["thoughtsTokenCount"] = thoughts
-    return metadata
-
-
 def _function_call(call_id: str | None, name: str, args: JSON) -> JSON:
     # The provider's id goes to the client, which sends it back with the call and its response.
     call: JSON = {"id": call_id, "name": name, "args": args} if call_id else {"name": name, "args": args}
     return {"functionCall": call}
-
-
-def _parts_or_empty(parts: list[JSON]) -> list[JSON]:
-    # A candidate with nothing to say says "": `response.text` in Google's SDKs is then "", not None.
-    return parts or [{"text": ""}]
 
 
 def _candidate(choice: JSON, position: int) -> JSON:
@@ -879,10 +724,6 @@ def translate_response(body: Any) -> tuple[JSON, Usage]:
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
-
-
-def _error_body(status: int, message: str) -> bytes:
-    return orjson.dumps({"error": {"code": status, "message": message, "status": google_status(status)}})
 
 
 def translate_error(status: int, body: bytes) -> bytes:
@@ -1107,17 +948,6 @@ class OpenAIToGeminiStream:
         }
         out.append(b"data: " + orjson.dumps(event) + _END)
         self._ended = True
-
-
-def _include_thoughts(request: JSON) -> bool:
-    """Whether the client asked for thoughts, in either spelling; the request was read before."""
-    config = request.get("generationConfig", request.get("generation_config"))
-    if not isinstance(config, dict):
-        return False
-    thinking = config.get("thinkingConfig", config.get("thinking_config"))
-    if not isinstance(thinking, dict):
-        return False
-    return thinking.get("includeThoughts", thinking.get("include_thoughts")) is True
 
 
 class GeminiToOpenAI:

@@ -9,7 +9,7 @@ which asks for nothing (`n: 1`, `logprobs: false`, `presence_penalty: 0`, ...), 
   file parts; assistant `tool_calls`; `tool` messages become `tool_result` blocks), `tools`,
   `tool_choice`, `parallel_tool_calls`, `stop`, `temperature` (0 to 1, Anthropic's range),
   `top_p`, `max_completion_tokens`/`max_tokens`, `stream`, `user`/`safety_identifier`,
-  `reasoning_effort` (a thinking budget, but for a tool loop: see `_in_tool_loop`),
+  `reasoning_effort` (a thinking budget, but for a tool loop: see `in_tool_loop`),
   `response_format` `json_schema` (Anthropic's structured outputs), and a part's
   `prompt_cache_breakpoint` (`cache_control`);
 - dropped hints: `stream_options` (honoured by the stream translator, not sent upstream), `metadata`
@@ -34,9 +34,17 @@ from typing import Any
 
 import orjson
 
+from aiplane.translate.anthropic_wire import (
+    DEFAULT_MAX_TOKENS,
+    MAX_DEFAULT_WITH_THINKING,
+    MIN_THINKING_BUDGET,
+    anthropic_usage,
+    in_tool_loop,
+    provider_stream_error,
+)
+from aiplane.translate.anthropic_wire import provider_error_type as _anthropic_error_type
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
-    ANTHROPIC_ERROR_STATUS,
     JSON,
     TEXT_SEPARATOR,
     THINKING_BUDGETS,
@@ -47,21 +55,12 @@ from aiplane.translate.common import (
     as_number,
     as_str,
     block_type,
-    count,
     invalid,
     nonempty,
     read_provider_error,
     refuse,
 )
 from aiplane.translate.sse import SSEEvent, SSEParser
-
-# Anthropic requires `max_tokens`; an OpenAI client may leave it out. 4096 is what every Claude
-# model accepts (Claude 3 Haiku's and Opus's ceiling), so the default is valid whatever the upstream.
-DEFAULT_MAX_TOKENS = 4096
-# With thinking on, the default leaves DEFAULT_MAX_TOKENS to the answer after the thinking budget,
-# within the 32000 output tokens every model that thinks accepts (Claude Opus 4 and 4.1 the fewest).
-_MAX_DEFAULT_WITH_THINKING = 32000
-_MIN_THINKING_BUDGET = 1024  # Anthropic's smallest `budget_tokens`
 
 # ---------------------------------------------------------------------------------------------
 # Request: OpenAI Chat Completions body -> Anthropic Messages body
@@ -333,20 +332,6 @@ def _apply_tools(body: JSON, out: JSON) -> None:
         _tool_choice(choice, parallel)  # checked, but meaningless without tools
 
 
-def _in_tool_loop(turns: list[JSON]) -> bool:
-    """Whether the last assistant turn called tools, so this request continues that turn.
-
-    With thinking on, Anthropic wants such a turn to start with the thinking block it answered
-    with, signature and all, which an OpenAI client never sees: it answers 400 and says to turn
-    thinking off. So the tool loop goes on without it, and the next user turn thinks again.
-    """
-    for turn in reversed(turns):
-        if turn["role"] == "assistant":
-            content = turn["content"]
-            return isinstance(content, list) and any(block["type"] == "tool_use" for block in content)
-    return False
-
-
 def _apply_max_tokens_and_reasoning(body: JSON, out: JSON) -> None:
     limit = body.get("max_completion_tokens")
     name = "max_completion_tokens"
@@ -359,19 +344,19 @@ def _apply_max_tokens_and_reasoning(body: JSON, out: JSON) -> None:
         if not isinstance(effort, str) or effort not in THINKING_BUDGETS:
             raise invalid("reasoning_effort", f"one of `none`, `{'`, `'.join(THINKING_BUDGETS)}`")
         budget = THINKING_BUDGETS[effort]
-    if budget is None or _in_tool_loop(out["messages"]):
+    if budget is None or in_tool_loop(out["messages"]):
         out["max_tokens"] = DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens
         return
     # Like OpenAI's reasoning tokens, Anthropic's thinking counts in max_tokens, and the budget
     # must be below it: within a small limit the thinking gets all but the last token of it.
     if max_tokens is None:
-        max_tokens = min(budget + DEFAULT_MAX_TOKENS, _MAX_DEFAULT_WITH_THINKING)
+        max_tokens = min(budget + DEFAULT_MAX_TOKENS, MAX_DEFAULT_WITH_THINKING)
     budget = min(budget, max_tokens - 1)
-    if budget < _MIN_THINKING_BUDGET:
+    if budget < MIN_THINKING_BUDGET:
         raise _refuse(
             "reasoning_effort",
             f"reasoning within {max_tokens} tokens (Anthropic thinks with a budget of at least "
-            f"{_MIN_THINKING_BUDGET} tokens below `max_tokens`)",
+            f"{MIN_THINKING_BUDGET} tokens below `max_tokens`)",
         )
     out["max_tokens"] = max_tokens
     out["thinking"] = {"type": "enabled", "budget_tokens": budget}
@@ -541,23 +526,17 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     OpenAI's prompt_tokens, like the common record's input_tokens, count every prompt token, and
     its details say how many were read from the cache and (newer APIs) written to it.
     """
-    usage = value if isinstance(value, dict) else {}
-    cache_read = count(usage.get("cache_read_input_tokens"))
-    cache_written = count(usage.get("cache_creation_input_tokens"))
-    prompt = count(usage.get("input_tokens")) + cache_read + cache_written
-    completion = count(usage.get("output_tokens"))
+    usage = anthropic_usage(value)
     wire = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cache_read, "cache_write_tokens": cache_written},
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": {
+            "cached_tokens": usage.cached_input_tokens,
+            "cache_write_tokens": usage.cache_creation_input_tokens,
+        },
     }
-    return wire, Usage(
-        input_tokens=prompt,
-        output_tokens=completion,
-        cached_input_tokens=cache_read,
-        cache_creation_input_tokens=cache_written,
-    )
+    return wire, usage
 
 
 def _completion_id(message_id: Any) -> str:
@@ -639,11 +618,6 @@ def _error_body(status: int, message: str, code: str | None) -> bytes:
     return orjson.dumps({"error": {"message": message, "type": _error_type(status), "param": None, "code": code}})
 
 
-def _anthropic_error_type(parsed: Any) -> str | None:
-    error = parsed.get("error") if isinstance(parsed, dict) else None
-    return nonempty(error.get("type")) if isinstance(error, dict) else None
-
-
 def translate_error(status: int, body: bytes) -> bytes:
     message, parsed = read_provider_error(status, body)
     return _error_body(status, message, _anthropic_error_type(parsed))
@@ -651,11 +625,8 @@ def translate_error(status: int, body: bytes) -> bytes:
 
 def _stream_error(event: JSON) -> bytes:
     """An error event inside the provider's stream, which has no HTTP status of its own."""
-    error = event.get("error")
-    error = error if isinstance(error, dict) else {"message": error}
-    kind = nonempty(error.get("type"))
-    message = nonempty(error.get("message")) or "the provider's stream reported an error"
-    return b"data: " + _error_body(ANTHROPIC_ERROR_STATUS.get(kind or "", 500), message, kind) + b"\n\n"
+    status, kind, message = provider_stream_error(event)
+    return b"data: " + _error_body(status, message, kind) + b"\n\n"
 
 
 # ---------------------------------------------------------------------------------------------

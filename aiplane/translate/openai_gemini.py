@@ -62,29 +62,16 @@ from aiplane.translate.common import (
     read_provider_error,
     refuse,
 )
+from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, file_data
+from aiplane.translate.gemini_provider_wire import candidate_parts as _parts
+from aiplane.translate.gemini_provider_wire import first_candidate as _candidate
+from aiplane.translate.gemini_provider_wire import google_error as _google_error
+from aiplane.translate.gemini_provider_wire import merged_parts as _merged
+from aiplane.translate.gemini_provider_wire import prompt_blocked as _blocked
+from aiplane.translate.gemini_provider_wire import sign_function_calls as _sign_function_calls
+from aiplane.translate.gemini_provider_wire import stream_error as gemini_stream_error
 from aiplane.translate.sse import SSEEvent, SSEParser
 
-# Gemini 3 wants the first `functionCall` part of each model turn to carry the thought
-# signature it answered with, and answers 400 without one; an OpenAI client never sees
-# signatures. Gemini's thought-signature guide documents this value for function calls the
-# model did not make itself (history from another model, or rebuilt by a client).
-SKIP_THOUGHT_SIGNATURE = "skip_thought_signature_validator"
-
-# The thinking budget every Gemini 2.5 model that thinks accepts at most (Flash and Flash-Lite
-# stop at 24576; Pro at 32768): `max` thinks as much as `xhigh`.
-MAX_THINKING_BUDGET = 24576
-
-# Media types for an image URL's file extension: Gemini fetches the file itself, and the
-# type, which its `fileData` does not require, is left out for any other extension.
-_IMAGE_TYPES = {
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "webp": "image/webp",
-    "heic": "image/heic",
-    "heif": "image/heif",
-    "gif": "image/gif",
-}
 _AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mp3"}  # OpenAI's `input_audio` formats
 
 # ---------------------------------------------------------------------------------------------
@@ -132,12 +119,7 @@ def _image_part(part: JSON, param: str) -> JSON:
     if not url[:8].lower().startswith(("https://", "http://")):
         raise _refuse(where, "an image URL that is neither http(s) nor a data URL")
     # Gemini fetches public and signed http(s) URLs given as `fileData`.
-    file_data = {"fileUri": url}
-    name = url.partition("?")[0].partition("#")[0].rpartition("/")[2]
-    media_type = _IMAGE_TYPES.get(name.rpartition(".")[2].lower()) if "." in name else None
-    if media_type is not None:
-        file_data["mimeType"] = media_type
-    return {"fileData": file_data}
+    return file_data(url)
 
 
 def _file_part(part: JSON, param: str) -> JSON:
@@ -269,24 +251,6 @@ def _function_response(message: JSON, param: str, call_names: dict[str, str]) ->
     text = content if isinstance(content, str) else TEXT_SEPARATOR.join(_texts(content, f"{param}.content"))
     # Gemini takes an object: its `output` key holds a function's output (its `error` key, an error).
     return {"functionResponse": {"name": name, "response": {"output": text}}}
-
-
-def _merged(first: list[JSON], second: list[JSON]) -> list[JSON]:
-    """Two turns of one role as one, function responses first, right after the calls they answer."""
-    parts = first + second
-    responses = [part for part in parts if "functionResponse" in part]
-    if responses and len(responses) < len(parts):
-        parts = responses + [part for part in parts if "functionResponse" not in part]
-    return parts
-
-
-def _sign_function_calls(turns: list[JSON]) -> None:
-    for turn in turns:
-        if turn["role"] == "model":
-            for part in turn["parts"]:
-                if "functionCall" in part:
-                    part["thoughtSignature"] = SKIP_THOUGHT_SIGNATURE
-                    break
 
 
 def _apply_messages(value: Any, out: JSON) -> None:
@@ -588,26 +552,6 @@ def _arguments(args: Any) -> str:
         return "{}"
 
 
-def _candidate(body: JSON) -> JSON | None:
-    """The first candidate: the only one, as `n` above 1 is refused."""
-    candidates = body.get("candidates")
-    if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict):
-        return candidates[0]
-    return None
-
-
-def _parts(candidate: JSON) -> list[Any] | tuple[()]:
-    content = candidate.get("content")
-    parts = content.get("parts") if isinstance(content, dict) else None
-    return parts if isinstance(parts, list) else ()
-
-
-def _blocked(body: JSON) -> bool:
-    """Whether the prompt was blocked: Gemini then answers no candidate, and says why."""
-    feedback = body.get("promptFeedback")
-    return isinstance(feedback, dict) and feedback.get("blockReason") is not None
-
-
 def translate_response(body: JSON) -> tuple[JSON, Usage]:
     candidate = _candidate(body)
     texts: list[str] = []
@@ -650,38 +594,9 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
 # Errors
 # ---------------------------------------------------------------------------------------------
 
-# The HTTP status of each of Google's canonical error codes (google.rpc.Code), for an error
-# in a stream that gives its status by name only.
-_HTTP_STATUS = {
-    "INVALID_ARGUMENT": 400,
-    "FAILED_PRECONDITION": 400,
-    "OUT_OF_RANGE": 400,
-    "UNAUTHENTICATED": 401,
-    "PERMISSION_DENIED": 403,
-    "NOT_FOUND": 404,
-    "ABORTED": 409,
-    "ALREADY_EXISTS": 409,
-    "RESOURCE_EXHAUSTED": 429,
-    "CANCELLED": 499,
-    "UNKNOWN": 500,
-    "INTERNAL": 500,
-    "DATA_LOSS": 500,
-    "UNIMPLEMENTED": 501,
-    "UNAVAILABLE": 503,
-    "DEADLINE_EXCEEDED": 504,
-}
-
-
 def _error_body(status: int, message: str, code: str | None) -> bytes:
     # `code` keeps Google's own status (`RESOURCE_EXHAUSTED`, `UNAVAILABLE`, ...).
     return orjson.dumps({"error": {"message": message, "type": openai_error_type(status), "param": None, "code": code}})
-
-
-def _google_error(parsed: Any) -> JSON:
-    if isinstance(parsed, list) and parsed:
-        parsed = parsed[0]  # Gemini's stream without `alt=sse` is a JSON array, errors too
-    error = parsed.get("error") if isinstance(parsed, dict) else None
-    return error if isinstance(error, dict) else {}
 
 
 def translate_error(status: int, body: bytes) -> bytes:
@@ -691,12 +606,7 @@ def translate_error(status: int, body: bytes) -> bytes:
 
 def _stream_error(error: Any) -> bytes:
     """An error event inside the provider's stream, which the stream's HTTP status does not tell."""
-    error = error if isinstance(error, dict) else {"message": error}
-    google_status = nonempty(error.get("status"))
-    code = error.get("code")
-    if not (isinstance(code, int) and 400 <= code <= 599):
-        code = _HTTP_STATUS.get(google_status or "", 500)
-    message = nonempty(error.get("message")) or "the provider's stream reported an error"
+    code, message, google_status = gemini_stream_error(error)
     return b"data: " + _error_body(code, message, google_status) + b"\n\n"
 
 
