@@ -73,7 +73,7 @@ from aiplane.translate.gemini_provider_wire import (
     sign_function_calls,
     stream_error,
 )
-from aiplane.translate.sse import SSEEvent, SSEParser
+from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 # ---------------------------------------------------------------------------------------------
 # Request: Anthropic Messages body -> Gemini GenerateContentRequest body
@@ -455,7 +455,7 @@ _TEXT_DELTA = b'"text_delta","text":'
 _THINKING_DELTA = b'"thinking_delta","thinking":'
 
 
-class GeminiToAnthropicStream:
+class GeminiToAnthropicStream(EventStreamTranslator):
     """One streamed response: Gemini events in, Anthropic events out, one block open at a time.
 
     Each Gemini event is a whole GenerateContentResponse with the next parts of the answer; a
@@ -466,56 +466,31 @@ class GeminiToAnthropicStream:
 
     __slots__ = (
         "_model",
-        "_parser",
         "_message_id",
         "_started",
-        "_ended",
         "_next_index",
         "_open",
         "_open_prefix",
         "_used_tools",
         "_wire_usage",
-        "_usage",
     )
 
     def __init__(self, model: str) -> None:
+        super().__init__()
         self._model = model
-        self._parser = SSEParser()
         self._message_id = ""
         self._started = False
-        self._ended = False  # message_stop or error sent: the client's stream is over
         self._next_index = 0
         self._open: str | None = None  # "text" or "thinking": the open block's kind
         self._open_prefix = b""  # a delta event for the open block, up to its text
         self._used_tools = False
         self._wire_usage: JSON | None = None
-        self._usage: Usage | None = None
 
-    @property
-    def usage(self) -> Usage | None:
-        return self._usage
+    def _on_cut(self, out: list[bytes]) -> None:
+        self._end(_stop_reason(None, self._used_tools), out)
 
-    def feed(self, chunk: bytes) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.feed(chunk), end=False)
-
-    def finish(self) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.finish(), end=True)
-
-    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
-        out: list[bytes] = []
-        for event in events:
-            self._on_event(event.data, out)
-            if self._ended:
-                break
-        if end and not self._ended:
-            self._end(_stop_reason(None, self._used_tools), out)
-        return b"".join(out)
-
-    def _on_event(self, data: bytes, out: list[bytes]) -> None:
+    def _on_event(self, event: SSEEvent, out: list[bytes]) -> None:
+        data = event.data
         try:
             event = orjson.loads(data)
         except orjson.JSONDecodeError:

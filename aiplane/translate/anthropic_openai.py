@@ -53,7 +53,7 @@ from aiplane.translate.common import (
     refuse,
     tool_arguments,
 )
-from aiplane.translate.sse import SSEEvent, SSEParser
+from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 # ---------------------------------------------------------------------------------------------
 # Request: Anthropic Messages body -> OpenAI Chat Completions body
@@ -421,7 +421,7 @@ _THINKING = ({"type": "thinking", "thinking": "", "signature": ""}, b'"thinking_
 _TOOL_DELTA = b'"input_json_delta","partial_json":'
 
 
-class OpenAIToAnthropicStream:
+class OpenAIToAnthropicStream(EventStreamTranslator):
     """One streamed response: OpenAI chunks in, Anthropic events out, one block open at a time.
 
     Anthropic clients expect a block to end before the next begins. OpenAI sends each tool
@@ -431,10 +431,8 @@ class OpenAIToAnthropicStream:
 
     __slots__ = (
         "_model",
-        "_parser",
         "_message_id",
         "_started",
-        "_ended",
         "_next_index",
         "_open",
         "_open_index",
@@ -444,15 +442,13 @@ class OpenAIToAnthropicStream:
         "_matched_stop",
         "_refused",
         "_wire_usage",
-        "_usage",
     )
 
     def __init__(self, model: str) -> None:
+        super().__init__()
         self._model = model
-        self._parser = SSEParser()
         self._message_id = ""
         self._started = False
-        self._ended = False  # message_stop or error sent: the client's stream is over
         self._next_index = 0
         self._open: object = None  # the open block: "text", "thinking", a tool call's key, or None
         self._open_index = 0
@@ -462,33 +458,12 @@ class OpenAIToAnthropicStream:
         self._matched_stop: Any = None
         self._refused = False
         self._wire_usage: JSON | None = None
-        self._usage: Usage | None = None
 
-    @property
-    def usage(self) -> Usage | None:
-        return self._usage
+    def _on_cut(self, out: list[bytes]) -> None:
+        self._end(out)
 
-    def feed(self, chunk: bytes) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.feed(chunk), end=False)
-
-    def finish(self) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.finish(), end=True)
-
-    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
-        out: list[bytes] = []
-        for event in events:
-            self._on_event(event.data, out)
-            if self._ended:
-                break
-        if end and not self._ended:
-            self._end(out)
-        return b"".join(out)
-
-    def _on_event(self, data: bytes, out: list[bytes]) -> None:
+    def _on_event(self, event: SSEEvent, out: list[bytes]) -> None:
+        data = event.data
         if data == _DONE:
             self._end(out)
             return

@@ -90,7 +90,7 @@ from aiplane.translate.gemini_wire import (
     proto_message,
     usage_metadata,
 )
-from aiplane.translate.sse import SSEEvent, SSEParser
+from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 _PROVIDER = "Anthropic Messages"
 _CONFIG = "generationConfig"
@@ -563,7 +563,7 @@ _NOT_JSON = b"data: " + google_error_body(502, "the provider's stream has an eve
 _USAGE_KEYS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
 
 
-class AnthropicToGeminiStream:
+class AnthropicToGeminiStream(EventStreamTranslator):
     """One streamed response: Anthropic events in, Gemini `GenerateContentResponse` events out.
 
     Text (and thinking, when the client set `includeThoughts`) goes out as it comes; a tool_use
@@ -575,51 +575,25 @@ class AnthropicToGeminiStream:
     __slots__ = (
         "_model",
         "_thoughts",
-        "_parser",
         "_tail",
         "_started",
-        "_ended",
         "_calls",
         "_stop",
         "_counts",
-        "_usage",
     )
 
     def __init__(self, model: str, thoughts: bool) -> None:
+        super().__init__()
         self._model = model
         self._thoughts = thoughts
-        self._parser = SSEParser()
         self._tail = b""  # an event after its parts
         self._started = False
-        self._ended = False
         self._calls: dict[int, list[Any]] = {}  # block index -> [id, name, fragments, start input]
         self._stop: Any = None
         self._counts: dict[str, int] | None = None
-        self._usage: Usage | None = None
 
-    @property
-    def usage(self) -> Usage | None:
-        return self._usage
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.feed(chunk), end=False)
-
-    def finish(self) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.finish(), end=True)
-
-    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
-        out: list[bytes] = []
-        for event in events:
-            self._on_event(event, out)
-            if self._ended:
-                break
-        if end and not self._ended:
-            self._end(out, stopped=False)
-        return b"".join(out)
+    def _on_cut(self, out: list[bytes]) -> None:
+        self._end(out, stopped=False)
 
     def _on_event(self, sse: SSEEvent, out: list[bytes]) -> None:
         try:

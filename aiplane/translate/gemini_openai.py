@@ -140,7 +140,7 @@ from aiplane.translate.gemini_wire import (
 from aiplane.translate.gemini_wire import (
     usage_metadata as _usage_metadata,
 )
-from aiplane.translate.sse import SSEEvent, SSEParser
+from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 # ---------------------------------------------------------------------------------------------
 # Request: Gemini GenerateContentRequest -> OpenAI Chat Completions body
@@ -753,7 +753,7 @@ class _Choice:
         self.finish_reason: Any = None
 
 
-class OpenAIToGeminiStream:
+class OpenAIToGeminiStream(EventStreamTranslator):
     """One streamed response: OpenAI chunks in, Gemini `GenerateContentResponse` events out.
 
     Text goes out as it comes. Gemini sends a function call whole, so a call's argument
@@ -767,53 +767,28 @@ class OpenAIToGeminiStream:
     __slots__ = (
         "_model",
         "_include_thoughts",
-        "_parser",
         "_response_id",
         "_tail",
         "_event_ends",
         "_started",
-        "_ended",
         "_choices",
-        "_usage",
     )
 
     def __init__(self, model: str, include_thoughts: bool) -> None:
+        super().__init__()
         self._model = model
         self._include_thoughts = include_thoughts
-        self._parser = SSEParser()
         self._response_id = ""
         self._tail = b""  # the end of every event after its candidates
         self._event_ends: dict[int, bytes] = {}  # candidate index -> the bytes after its parts
         self._started = False
-        self._ended = False  # the last event or an error sent: the client's stream is over
         self._choices: dict[int, _Choice] = {}
-        self._usage: Usage | None = None
 
-    @property
-    def usage(self) -> Usage | None:
-        return self._usage
+    def _on_cut(self, out: list[bytes]) -> None:
+        self._end(out, done=False)
 
-    def feed(self, chunk: bytes) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.feed(chunk), end=False)
-
-    def finish(self) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.finish(), end=True)
-
-    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
-        out: list[bytes] = []
-        for event in events:
-            self._on_event(event.data, out)
-            if self._ended:
-                break
-        if end and not self._ended:
-            self._end(out, done=False)
-        return b"".join(out)
-
-    def _on_event(self, data: bytes, out: list[bytes]) -> None:
+    def _on_event(self, event: SSEEvent, out: list[bytes]) -> None:
+        data = event.data
         if data == _DONE:
             self._end(out, done=True)
             return

@@ -60,7 +60,7 @@ from aiplane.translate.common import (
     read_provider_error,
     refuse,
 )
-from aiplane.translate.sse import SSEEvent, SSEParser
+from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 # ---------------------------------------------------------------------------------------------
 # Request: OpenAI Chat Completions body -> Anthropic Messages body
@@ -640,7 +640,7 @@ _NOT_JSON = b"data: " + _error_body(500, "the provider's stream has an event tha
 _USAGE_KEYS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
 
 
-class AnthropicToOpenAIStream:
+class AnthropicToOpenAIStream(EventStreamTranslator):
     """One streamed response: Anthropic events in, OpenAI chunks out.
 
     Every chunk repeats the completion's id, creation time and model, so the bytes before each
@@ -651,60 +651,34 @@ class AnthropicToOpenAIStream:
 
     __slots__ = (
         "_model",
-        "_parser",
         "_created",
         "_completion_id",
         "_prefix",
         "_started",
-        "_ended",
         "_tool_calls",
         "_tool_prefixes",
         "_start_inputs",
         "_stop_reason",
         "_counts",
-        "_usage",
         "_include_usage",
     )
 
     def __init__(self, model: str, include_usage: bool) -> None:
+        super().__init__()
         self._model = model
         self._include_usage = include_usage
-        self._parser = SSEParser()
         self._created = int(time.time())
         self._completion_id = ""
         self._prefix = b""  # a chunk up to its delta
         self._started = False
-        self._ended = False  # [DONE] or an error sent: the client's stream is over
         self._tool_calls = 0
         self._tool_prefixes: dict[int, bytes] = {}  # tool_use block index -> chunk up to its arguments
         self._start_inputs: dict[int, JSON] = {}  # tool_use blocks that started with their input
         self._stop_reason: Any = None
         self._counts: dict[str, int] | None = None
-        self._usage: Usage | None = None
 
-    @property
-    def usage(self) -> Usage | None:
-        return self._usage
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.feed(chunk), end=False)
-
-    def finish(self) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.finish(), end=True)
-
-    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
-        out: list[bytes] = []
-        for event in events:
-            self._on_event(event, out)
-            if self._ended:
-                break
-        if end and not self._ended:
-            self._end(out)
-        return b"".join(out)
+    def _on_cut(self, out: list[bytes]) -> None:
+        self._end(out)
 
     def _on_event(self, sse: SSEEvent, out: list[bytes]) -> None:
         try:

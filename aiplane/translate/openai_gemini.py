@@ -70,7 +70,7 @@ from aiplane.translate.gemini_provider_wire import merged_parts as _merged
 from aiplane.translate.gemini_provider_wire import prompt_blocked as _blocked
 from aiplane.translate.gemini_provider_wire import sign_function_calls as _sign_function_calls
 from aiplane.translate.gemini_provider_wire import stream_error as gemini_stream_error
-from aiplane.translate.sse import SSEEvent, SSEParser
+from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 _AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mp3"}  # OpenAI's `input_audio` formats
 
@@ -620,7 +620,7 @@ _DONE = b"data: [DONE]\n\n"
 _NOT_JSON = b"data: " + _error_body(500, "the provider's stream has an event that is not a JSON object", None) + b"\n\n"
 
 
-class GeminiToOpenAIStream:
+class GeminiToOpenAIStream(EventStreamTranslator):
     """One streamed response: Gemini events in, OpenAI chunks out.
 
     Each Gemini event is a whole GenerateContentResponse holding the next parts of the answer;
@@ -635,54 +635,28 @@ class GeminiToOpenAIStream:
     __slots__ = (
         "_model",
         "_include_usage",
-        "_parser",
         "_created",
         "_completion_id",
         "_prefix",
         "_started",
-        "_ended",
         "_tool_calls",
         "_usage_metadata",
-        "_usage",
     )
 
     def __init__(self, model: str, include_usage: bool) -> None:
+        super().__init__()
         self._model = model
         self._include_usage = include_usage
-        self._parser = SSEParser()
         self._created = int(time.time())
         self._completion_id = ""
         self._prefix = b""  # a chunk up to its delta
         self._started = False
-        self._ended = False  # [DONE] or an error sent: the client's stream is over
         self._tool_calls = 0
         self._usage_metadata: JSON | None = None
-        self._usage: Usage | None = None
 
-    @property
-    def usage(self) -> Usage | None:
-        return self._usage
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.feed(chunk), end=False)
-
-    def finish(self) -> bytes:
-        if self._ended:
-            return b""
-        return self._translate(self._parser.finish(), end=True)
-
-    def _translate(self, events: list[SSEEvent], end: bool) -> bytes:
-        out: list[bytes] = []
-        for event in events:
-            self._on_event(event, out)
-            if self._ended:
-                break
-        if end and not self._ended:
-            # The stream ended without a finish reason: cut off, or a compatible server's.
-            self._end(_finish_reason(None, self._tool_calls > 0), out)
-        return b"".join(out)
+    def _on_cut(self, out: list[bytes]) -> None:
+        # The stream ended without a finish reason: cut off, or a compatible server's.
+        self._end(_finish_reason(None, self._tool_calls > 0), out)
 
     def _on_event(self, sse: SSEEvent, out: list[bytes]) -> None:
         try:

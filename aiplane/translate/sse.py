@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from aiplane.translate.base import Usage
+
 DEFAULT_EVENT = "message"  # the type of an event that names none
 _DATA_FIELD = b"data"
 _EVENT_FIELD = b"event"
@@ -114,3 +116,46 @@ def format_event(data: bytes, event: str | None = None) -> bytes:
         lines = data.replace(b"\r\n", _LF).replace(b"\r", _LF).split(_LF)
         data = b"\ndata: ".join(lines)
     return event_prefix(event) + data + _EVENT_END
+
+
+class EventStreamTranslator:
+    """The shell every stream translator shares: provider events parsed from bytes split
+    anywhere, each translated by `_on_event`, and the client's stream ended exactly once.
+
+    A subclass writes client bytes into `out`, sets `_ended` once the client's stream is over
+    (its own end, or an error), and says in `_on_cut` how to end it when the provider's stream
+    stops without its own end.
+    """
+
+    __slots__ = ("_parser", "_ended", "_usage")
+
+    def __init__(self) -> None:
+        self._parser = SSEParser()
+        self._ended = False
+        self._usage: Usage | None = None
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._usage
+
+    def feed(self, chunk: bytes) -> bytes:
+        return b"" if self._ended else self._translate(self._parser.feed(chunk), cut=False)
+
+    def finish(self) -> bytes:
+        return b"" if self._ended else self._translate(self._parser.finish(), cut=True)
+
+    def _translate(self, events: list[SSEEvent], cut: bool) -> bytes:
+        out: list[bytes] = []
+        for event in events:
+            self._on_event(event, out)
+            if self._ended:
+                break
+        if cut and not self._ended:
+            self._on_cut(out)
+        return b"".join(out)
+
+    def _on_event(self, event: SSEEvent, out: list[bytes]) -> None:
+        raise NotImplementedError
+
+    def _on_cut(self, out: list[bytes]) -> None:
+        raise NotImplementedError
