@@ -268,9 +268,7 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(
-            part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
-        )
+        return "".join(part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str))
     return ""
 
 
@@ -943,9 +941,7 @@ class MockProvider:
         chat = GEMINI.parse(await _read_body(request), model=model, stream=stream)
         return await self._answer(request, behaviour, echo, GEMINI, chat)
 
-    async def _count_tokens(
-        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]
-    ) -> web.Response:
+    async def _count_tokens(self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]) -> web.Response:
         _require_anthropic_version(request)
         chat = ANTHROPIC.parse(await _read_body(request), counting=True)
         return web.Response(body=orjson.dumps({"input_tokens": chat.input_tokens}), headers={**_JSON_HEADERS, **echo})

@@ -1,7 +1,7 @@
 """The policy file: Plano's configuration vocabulary plus aiplane's `gateway:` section.
 
-    policy = load_policy("config/aiplane.yaml")      # raises PolicyError with every issue
-    policy.model_providers, policy.listeners, policy.gateway
+policy = load_policy("config/aiplane.yaml")      # raises PolicyError with every issue
+policy.model_providers, policy.listeners, policy.gateway
 """
 
 from .catalog import KNOWN_PROVIDERS, Interface, KnownProvider

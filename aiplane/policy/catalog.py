@@ -51,14 +51,21 @@ INTERFACE_NAMES: Mapping[str, Interface] = MappingProxyType(
         **{
             name: "openai"
             for name in (
-                "arch", "plano", "deepseek", "groq", "mistral", "xiaomi", "chatgpt",
-                "digitalocean", "vercel", "openrouter", "moonshotai",
+                "arch",
+                "plano",
+                "deepseek",
+                "groq",
+                "mistral",
+                "xiaomi",
+                "chatgpt",
+                "digitalocean",
+                "vercel",
+                "openrouter",
+                "moonshotai",
             )
         },
     }
 )
 
 # The API root under a bare host (Plano writes `base_url: http://localhost:11434`).
-DEFAULT_API_PATH: Mapping[Interface, str] = MappingProxyType(
-    {"openai": "/v1", "anthropic": "/v1", "gemini": "/v1beta"}
-)
+DEFAULT_API_PATH: Mapping[Interface, str] = MappingProxyType({"openai": "/v1", "anthropic": "/v1", "gemini": "/v1beta"})

@@ -250,9 +250,20 @@ Version = Annotated[str, BeforeValidator(_version)]
 
 # Sections parsed and validated, but not yet acted on by the gateway.
 _NOT_YET_ENFORCED_SECTIONS = (
-    "routing_preferences", "routing", "endpoints", "system_prompt", "prompt_targets",
-    "prompt_guards", "agents", "filters", "ratelimits", "model_metrics_sources",
-    "state_storage", "tracing", "overrides", "mode",
+    "routing_preferences",
+    "routing",
+    "endpoints",
+    "system_prompt",
+    "prompt_targets",
+    "prompt_guards",
+    "agents",
+    "filters",
+    "ratelimits",
+    "model_metrics_sources",
+    "state_storage",
+    "tracing",
+    "overrides",
+    "mode",
 )
 _NOT_YET_ENFORCED_LISTENER_KEYS = ("max_retries", "input_filters", "output_filters")
 _NOT_YET_ENFORCED_PROVIDER_KEYS = ("http_host", "routing_preferences", "capabilities")
@@ -285,9 +296,7 @@ class Policy(Frozen):
     def default_provider(self) -> ModelProvider | None:
         return next((provider for provider in self.model_providers if provider.default), None)
 
-    def provider_status(
-        self, env: Mapping[str, str] | None = None
-    ) -> tuple[tuple[ModelProvider, str | None], ...]:
+    def provider_status(self, env: Mapping[str, str] | None = None) -> tuple[tuple[ModelProvider, str | None], ...]:
         """Each provider with None when usable, or the reason it is disabled."""
         env = os.environ if env is None else env
         return tuple((provider, provider.unavailable_reason(env)) for provider in self.model_providers)

@@ -140,8 +140,11 @@ def _distinct_ports(policy: Policy) -> Iterator[Finding]:
     ]
     for n, (owner, address, port, path) in enumerate(binds):
         taken_by = next(
-            (other for other, other_address, other_port, _ in binds[:n]
-             if other_port == port and _overlap(address, other_address)),
+            (
+                other
+                for other, other_address, other_port, _ in binds[:n]
+                if other_port == port and _overlap(address, other_address)
+            ),
             None,
         )
         if taken_by:

@@ -362,6 +362,7 @@ def _system_message(value: Any) -> JSON | None:
 
 # --- Tools -------------------------------------------------------------------------------------
 
+
 def _function(value: Any, param: str) -> JSON:
     declaration = _message(value, param, _DECLARATION_FIELDS)
     function: JSON = {"name": as_str(declaration.get("name"), f"{param}.name")}
@@ -609,6 +610,7 @@ def _image_detail(config: JSON) -> str | None:
 
 
 # --- The request -------------------------------------------------------------------------------
+
 
 def translate_request(body: JSON, upstream_model: str) -> JSON:
     if not isinstance(body, dict):

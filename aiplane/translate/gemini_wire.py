@@ -181,6 +181,8 @@ BLOB_FIELDS = frozenset({"mimeType", "data", "displayName"})
 FILE_FIELDS = frozenset({"mimeType", "fileUri", "displayName"})
 CALL_FIELDS = frozenset({"id", "name", "args"})
 RESPONSE_FIELDS = frozenset({"id", "name", "response", "parts", "willContinue", "scheduling"})
+
+
 def is_thought(part: JSON, param: str) -> bool:
     thought = part.get("thought")
     return thought is not None and as_bool(thought, f"{param}.thought")
@@ -272,6 +274,3 @@ def include_thoughts(request: JSON) -> bool:
     if not isinstance(thinking, dict):
         return False
     return thinking.get("includeThoughts", thinking.get("include_thoughts")) is True
-
-
-

@@ -594,6 +594,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
 # Errors
 # ---------------------------------------------------------------------------------------------
 
+
 def _error_body(status: int, message: str, code: str | None) -> bytes:
     # `code` keeps Google's own status (`RESOURCE_EXHAUSTED`, `UNAVAILABLE`, ...).
     return orjson.dumps({"error": {"message": message, "type": openai_error_type(status), "param": None, "code": code}})
