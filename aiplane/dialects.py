@@ -25,6 +25,7 @@ from aiplane.translate.openai_gemini import OpenAIToGemini
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
 GEMINI = "gemini"
+AZURE_OPENAI = "azure_openai"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class ProviderApi:
     fixed_headers: tuple[tuple[str, str], ...] = ()
     stream_path: str | None = None  # when streaming is chosen by the path, not the body
     # `{model}` in a path: the model is named there, not in the body.
+    dialect: str = ""  # the body format it speaks; "" means its own name
 
 
 # Provider interfaces the decision server can send a request to, as the policy names them.
@@ -94,7 +96,17 @@ PROVIDER_APIS: Mapping[str, ProviderApi] = {
         "x-goog-api-key",
         stream_path="/v1beta/models/{model}:streamGenerateContent?alt=sse",
     ),
+    # learn.microsoft.com, "Azure OpenAI REST API reference": the deployment names the model;
+    # 2024-10-21 is the current GA data-plane version.
+    AZURE_OPENAI: ProviderApi(
+        "/openai/deployments/{model}/chat/completions?api-version=2024-10-21", "api-key", dialect=OPENAI
+    ),
 }
+
+
+def provider_dialect(interface: str) -> str:
+    """The body format a provider interface speaks."""
+    return PROVIDER_APIS[interface].dialect or interface
 # Every header a client may carry a key in; a request not passing the client's key through keeps none of them.
 CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 
@@ -115,8 +127,8 @@ def anthropic_error_type(status: int) -> str:
 
 def translating_clients(usable: Iterable[ModelProvider]) -> frozenset[str]:
     """Client dialects that may meet a provider of another dialect under this policy."""
-    interfaces = {entry.provider_interface for entry in usable}
-    return frozenset(api.dialect for api in CLIENT_APIS if interfaces - {api.dialect})
+    dialects = {provider_dialect(entry.provider_interface) for entry in usable}
+    return frozenset(api.dialect for api in CLIENT_APIS if dialects - {api.dialect})
 
 
 def can_serve(client: str, interface: str) -> bool:

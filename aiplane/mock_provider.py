@@ -99,7 +99,7 @@ get 400 naming the header (in `param`, for OpenAI).
 
 Every response echoes what the gateway sent upstream, for the gateway's tests:
 `x-mock-path` (the request path as received, query included),
-`x-mock-authorization`, `x-mock-api-key` (from `x-api-key`),
+`x-mock-authorization`, `x-mock-api-key` (from `x-api-key`), `x-mock-azure-api-key` (from `api-key`),
 `x-mock-goog-api-key` (from `x-goog-api-key`) and `x-mock-host` (`-` when the
 header was absent); chat completions, messages and Gemini's replies also echo
 `x-mock-tools`, the number of `tools` in the request body (for Gemini, of
@@ -900,6 +900,7 @@ class MockProvider:
             "x-mock-path": request.raw_path,
             "x-mock-authorization": headers.get("Authorization", "-"),
             "x-mock-api-key": headers.get("x-api-key", "-"),
+            "x-mock-azure-api-key": headers.get("api-key", "-"),
             "x-mock-host": headers.get("Host", "-"),
             "x-mock-goog-api-key": headers.get("x-goog-api-key", "-"),
         }

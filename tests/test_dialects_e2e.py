@@ -39,6 +39,11 @@ model_providers:
     base_url: {mock}/v1
     provider_interface: anthropic
     access_key: $AIPLANE_E2E_ANTHROPIC_KEY
+  - name: azure
+    model: azure/mock-deployment
+    base_url: {mock}
+    provider_interface: azure_openai
+    access_key: azure-dialects-key
 {ports.gateway_section(WORKERS)}
 """
 
@@ -134,3 +139,13 @@ def test_a_field_anthropic_cannot_express_is_a_400_naming_it(gpt):
         gpt.chat.completions.create(model="claude-mock", messages=HELLO, n=2)
     assert caught.value.code == "unsupported_feature" and caught.value.param == "n"
     assert caught.value.response.headers["x-aiplane-error"] == "unsupported_feature"
+
+
+def test_an_azure_openai_deployment_is_called_on_its_path_with_its_key_header(gpt, claude):
+    raw = gpt.chat.completions.with_raw_response.create(model="azure/mock-deployment", messages=HELLO)
+    assert raw.parse().choices[0].message.content
+    assert raw.headers["x-mock-path"] == "/openai/deployments/mock-deployment/chat/completions?api-version=2024-10-21"
+    assert raw.headers["x-mock-azure-api-key"] == "azure-dialects-key"
+    assert raw.headers["x-mock-authorization"] == "-"
+    # Azure speaks OpenAI's bodies: an Anthropic client reaches it through the Anthropic/OpenAI translator.
+    assert claude.messages.create(model="mock-deployment", max_tokens=50, messages=HELLO).content[0].text

@@ -135,15 +135,15 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
     route = resolution.route
     if route.disabled:
         return replies.provider_disabled(client, route.provider, route.disabled)
-    if not can_serve(client, route.interface):
-        return replies.untranslatable(client, route.provider, route.interface)
+    if not can_serve(client, route.dialect):
+        return replies.untranslatable(client, route.provider, route.dialect)
 
     common = CommonResponse(header_mutation=route.mutation, clear_route_cache=True)
     stream = call.stream if call.stream is not None else doc.get("stream") is True
     path = route.path_for(resolution.upstream_model, stream)
     if path is not None:
         common.header_mutation.set_headers.append(header(":path", path))
-    translator = TRANSLATORS.get((client, route.interface))
+    translator = TRANSLATORS.get((client, route.dialect))
     if translator is not None:
         if call.model is not None:
             # A client that names the model in the path: the translator sees it in the body.

@@ -23,7 +23,7 @@ import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
 from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
 
-from aiplane.dialects import CREDENTIAL_HEADERS, OPENAI, PROVIDER_APIS, translating_clients
+from aiplane.dialects import CREDENTIAL_HEADERS, PROVIDER_APIS, provider_dialect, translating_clients
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
@@ -42,7 +42,7 @@ class Route:
     """One provider entry, ready to apply to a request."""
 
     provider: str  # the entry's name, as the user wrote it
-    interface: str  # the API it speaks: a provider dialect
+    dialect: str  # the body format its API speaks
     upstream_model: str | None  # None for a wildcard entry: the requested name is used
     mutation: HeaderMutation  # path, authority, route header, credentials, extra headers
     disabled: str | None  # why the entry cannot serve, or None
@@ -64,7 +64,7 @@ class Resolution:
 
 def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str, str]) -> Route:
     upstream = parse_base_url(str(entry.base_url))
-    api = PROVIDER_APIS.get(entry.provider_interface, PROVIDER_APIS[OPENAI])  # an unsupported one is disabled
+    api = PROVIDER_APIS[entry.provider_interface]
     model_paths = None
     if "{model}" in api.path:
         model_paths = (upstream.api_path(api.path), upstream.api_path(api.stream_path or api.path))
@@ -83,7 +83,7 @@ def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str,
         remove_headers += [name for name in CREDENTIAL_HEADERS if not (key and name == api.key_header)]
     return Route(
         provider=entry.name,
-        interface=entry.provider_interface,
+        dialect=provider_dialect(entry.provider_interface),
         upstream_model=None if entry.is_wildcard else entry.model_name,
         mutation=HeaderMutation(set_headers=set_headers, remove_headers=remove_headers),
         disabled=disabled,

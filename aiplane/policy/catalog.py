@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-# The wire APIs aiplane translates between.
-Interface = Literal["openai", "anthropic", "gemini"]
+# The wire APIs aiplane calls; Azure OpenAI speaks OpenAI's bodies on its own paths.
+Interface = Literal["openai", "anthropic", "gemini", "azure_openai"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ KNOWN_PROVIDERS: Mapping[str, KnownProvider] = MappingProxyType(
         "zhipu": KnownProvider("https://open.bigmodel.cn/api/paas/v4", "openai", "ZHIPU_API_KEY"),
         "openrouter": KnownProvider("https://openrouter.ai/api/v1", "openai", "OPENROUTER_API_KEY"),
         "ollama": KnownProvider("http://127.0.0.1:11434/v1", "openai", None),
-        "azure_openai": KnownProvider(None, "openai", "AZURE_OPENAI_API_KEY"),
+        "azure_openai": KnownProvider(None, "azure_openai", "AZURE_OPENAI_API_KEY"),
         "qwen": KnownProvider(None, "openai", "DASHSCOPE_API_KEY"),
     }
 )
@@ -48,6 +48,7 @@ INTERFACE_NAMES: Mapping[str, Interface] = MappingProxyType(
         "anthropic": "anthropic",
         "claude": "anthropic",
         "gemini": "gemini",
+        "azure_openai": "azure_openai",
         **{
             name: "openai"
             for name in (
@@ -68,4 +69,6 @@ INTERFACE_NAMES: Mapping[str, Interface] = MappingProxyType(
 )
 
 # The API root under a bare host (Plano writes `base_url: http://localhost:11434`).
-DEFAULT_API_PATH: Mapping[Interface, str] = MappingProxyType({"openai": "/v1", "anthropic": "/v1", "gemini": "/v1beta"})
+DEFAULT_API_PATH: Mapping[Interface, str] = MappingProxyType(
+    {"openai": "/v1", "anthropic": "/v1", "gemini": "/v1beta", "azure_openai": ""}
+)
