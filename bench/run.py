@@ -1,8 +1,11 @@
 """Benchmark the mock provider, Envoy alone and aiplane in one run, under wrk.
 
-Each scenario gets the same 2 KB non-streaming chat completion at each
-concurrency. The gateway's processes run on core 0; wrk and the mock share
-core 1, so the load generator does not steal the gateway's CPU. Results go to
+Each scenario gets a 2 KB non-streaming request at each concurrency: an OpenAI
+chat completion, and through aiplane also the translated pairs (an Anthropic
+client to the OpenAI mock, an OpenAI client to an Anthropic provider). Then a
+sequential streaming client measures the time to the first content event. The
+gateway's processes run on core 0; wrk, the mock and this harness share core
+1, so the load generator does not steal the gateway's CPU. Results go to
 bench/results/<UTC timestamp>.md and bench/results/latest.md. See README.md.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import math
 import os
 import platform
 import re
@@ -22,12 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
+import httpx
 import orjson
 
 from aiplane.envoy_binary import envoy_path
@@ -37,11 +42,21 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 ENVOY_ONLY_TEMPLATE = REPO / "envoy" / "bench-envoy-only.yaml"
 AIPLANE_CONFIG = REPO / "bench" / "aiplane-bench.yaml"
+# The same gateway plus a provider speaking Anthropic's API: with a provider of another dialect in the
+# policy, OpenAI clients go through the translating decision filter, so it gets its own `aiplane up`.
+AIPLANE_DIALECTS_CONFIG = REPO / "bench" / "aiplane-bench-dialects.yaml"
+ANTHROPIC_MODEL = "mock-claude"  # the Anthropic provider entry's model in AIPLANE_DIALECTS_CONFIG
 
 HOST = "127.0.0.1"
 CHAT_PATH = "/v1/chat/completions"
+MESSAGES_PATH = "/v1/messages"
+ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01"}
 BODY_BYTES = 2048
+MAX_TOKENS = 256
 CONCURRENCIES = (1, 16, 64)
+# Streams: many events per reply, sequential requests after a warm-up.
+STREAM_CHUNKS = 20
+STREAM_HEADERS = {"x-mock-chunks": str(STREAM_CHUNKS)}
 
 MOCK_PORT = 18100
 # Envoy alone stays off aiplane's ports (10000, 9901), so the two never clash.
@@ -61,20 +76,56 @@ class StartupError(RuntimeError):
     """A process under test did not come up; the message says why."""
 
 
-def chat_body() -> bytes:
-    """An OpenAI chat request of exactly BODY_BYTES bytes."""
+@dataclass(frozen=True)
+class Request:
+    """One kind of request a scenario sends."""
 
-    def request(question: str) -> bytes:
+    label: str  # for the report
+    path: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def with_headers(self, extra: Mapping[str, str]) -> Request:
+        return Request(self.label, self.path, self.body, {**self.headers, **extra})
+
+
+def padded_body(build: Callable[[str], dict[str, object]]) -> bytes:
+    """The JSON of `build(question)`, the question padded so the body is exactly BODY_BYTES bytes."""
+    room = BODY_BYTES - len(orjson.dumps(build("")))
+    body = orjson.dumps(build(("Summarise the benchmark results in one line. " * (room // 40 + 1))[:room]))
+    assert len(body) == BODY_BYTES
+    return body
+
+
+def chat_request(model: str = DEFAULT_MODEL, *, stream: bool = False) -> Request:
+    """An OpenAI chat completion of exactly BODY_BYTES bytes."""
+
+    def build(question: str) -> dict[str, object]:
         messages = [
             {"role": "system", "content": "You are a concise assistant."},
             {"role": "user", "content": question},
         ]
-        return orjson.dumps({"model": DEFAULT_MODEL, "messages": messages})
+        return {"model": model, "messages": messages, **({"stream": True} if stream else {})}
 
-    room = BODY_BYTES - len(request(""))
-    body = request(("Summarise the benchmark results in one line. " * (room // 40 + 1))[:room])
-    assert len(body) == BODY_BYTES
-    return body
+    streaming = ", streaming" if stream else ""
+    return Request(f"OpenAI chat `POST {CHAT_PATH}`, model `{model}`{streaming}", CHAT_PATH, padded_body(build))
+
+
+def messages_request(*, stream: bool = False) -> Request:
+    """An Anthropic Messages request of exactly BODY_BYTES bytes, for the OpenAI mock model."""
+
+    def build(question: str) -> dict[str, object]:
+        return {
+            "model": DEFAULT_MODEL,
+            "max_tokens": MAX_TOKENS,
+            "system": "You are a concise assistant.",
+            "messages": [{"role": "user", "content": question}],
+            **({"stream": True} if stream else {}),
+        }
+
+    streaming = ", streaming" if stream else ""
+    label = f"Anthropic Messages `POST {MESSAGES_PATH}`, model `{DEFAULT_MODEL}`{streaming}"
+    return Request(label, MESSAGES_PATH, padded_body(build), ANTHROPIC_HEADERS)
 
 
 # ---------------------------------------------------------------------------
@@ -204,24 +255,26 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 # HTTP probes
 
 
-def http_request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+def http_request(
+    port: int, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
+) -> tuple[int, bytes]:
     """One request on a keep-alive connection that we close: the TIME_WAIT stays on our side,
     so the server's port can be bound again at once (urllib's `Connection: close` makes the server close first)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        connection.request(method, path, body, {"Content-Type": "application/json"})
+        connection.request(method, path, body, {"Content-Type": "application/json", **(headers or {})})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
         connection.close()
 
 
-def chat_probe(port: int, body: bytes) -> Callable[[], str | None]:
-    """A readiness check: one chat completion through `port` must answer 200."""
+def request_probe(port: int, request: Request) -> Callable[[], str | None]:
+    """A readiness check: one such request through `port` must answer 200."""
 
     def why_not_ready() -> str | None:
         try:
-            status, answer = http_request(port, "POST", CHAT_PATH, body)
+            status, answer = http_request(port, "POST", request.path, request.body, request.headers)
         except OSError as error:
             return str(error)
         return None if status == 200 else f"HTTP {status}: {answer[:200]!r}"
@@ -234,8 +287,9 @@ def chat_probe(port: int, body: bytes) -> Callable[[], str | None]:
 
 WRK_SCRIPT = """\
 wrk.method = "POST"
+wrk.path = "{path}"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[{body}]==]
+{headers}wrk.body = [==[{body}]==]
 
 -- One machine-readable line; latencies in microseconds.
 done = function(summary, latency, requests)
@@ -277,17 +331,27 @@ def ensure_wrk() -> str:
 
 
 class Wrk:
-    def __init__(self, binary: str, body: bytes, work_dir: Path) -> None:
-        assert b"]==]" not in body, "the body would end the Lua long string"
+    def __init__(self, binary: str, work_dir: Path) -> None:
         self.binary = binary
-        self.script = work_dir / "chat.lua"
-        self.script.write_text(WRK_SCRIPT.format(body=body.decode()))
+        self._work_dir = work_dir
+        self._scripts: dict[tuple[object, ...], Path] = {}
 
-    def run(self, port: int, concurrency: int, duration_s: int) -> WrkResult:
+    def script(self, request: Request) -> Path:
+        """The Lua script sending `request`, written once per kind of request."""
+        key = (request.path, request.body, tuple(request.headers.items()))
+        if key not in self._scripts:
+            assert b"]==]" not in request.body, "the body would end the Lua long string"
+            headers = "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in request.headers.items())
+            script = self._work_dir / f"request-{len(self._scripts)}.lua"
+            script.write_text(WRK_SCRIPT.format(path=request.path, headers=headers, body=request.body.decode()))
+            self._scripts[key] = script
+        return self._scripts[key]
+
+    def run(self, port: int, request: Request, concurrency: int, duration_s: int) -> WrkResult:
         argv = [
             "taskset", "-c", LOAD_CORE, self.binary,
             "-t1", f"-c{concurrency}", f"-d{duration_s}s", "--timeout", "10s", "--latency",
-            "-s", str(self.script), f"http://{HOST}:{port}{CHAT_PATH}",
+            "-s", str(self.script(request)), f"http://{HOST}:{port}{request.path}",
         ]  # fmt: skip
         completed = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=duration_s + 30)
         match = WRK_RESULT.search(completed.stdout)
@@ -312,6 +376,11 @@ class Point:
 @dataclass
 class Scenario:
     name: str
+    request: Request
+    # The scenario whose latency at the same concurrency this one's is compared with (aiplane vs Envoy alone).
+    latency_baseline: str | None = None
+    # The scenario whose ext_proc CPU this one's is compared with (a translation vs the untranslated path).
+    cpu_baseline: str | None = None
     points: list[Point] = field(default_factory=list)
     skipped: str | None = None
 
@@ -328,14 +397,16 @@ class Target:
 class Settings:
     duration_s: int
     warmup_s: int
+    stream_requests: int
+    stream_warmup: int
 
 
 def measure(scenario: Scenario, target: Target, wrk: Wrk, settings: Settings) -> None:
     print(f"{scenario.name}: warming up for {settings.warmup_s}s")
-    wrk.run(target.port, max(CONCURRENCIES), settings.warmup_s)
+    wrk.run(target.port, scenario.request, max(CONCURRENCIES), settings.warmup_s)
     for concurrency in CONCURRENCIES:
         before = {name: cpu_seconds(pids) for name, pids in target.watched_pids.items()}
-        result = wrk.run(target.port, concurrency, settings.duration_s)
+        result = wrk.run(target.port, scenario.request, concurrency, settings.duration_s)
         after = {name: cpu_seconds(pids) for name, pids in target.watched_pids.items()}
         per_request = {name: (after[name] - before[name]) * 1e6 / max(result.requests, 1) for name in before}
         scenario.points.append(Point(concurrency, result, per_request))
@@ -345,15 +416,121 @@ def measure(scenario: Scenario, target: Target, wrk: Wrk, settings: Settings) ->
         )
 
 
-def start_mock(processes: Processes, body: bytes) -> Started:
+# ---------------------------------------------------------------------------
+# Streams: time to first token
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    requests: int
+    events: int  # SSE events the client received, over all measured requests
+    ttft_ms: list[float]  # send to the first event carrying content, one per successful request
+    errors: int
+    cpu_s: dict[str, float]  # CPU seconds of each watched process group during the point
+
+    def percentile_ms(self, fraction: float) -> float | None:
+        """Nearest-rank percentile."""
+        if not self.ttft_ms:
+            return None
+        ordered = sorted(self.ttft_ms)
+        return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+    def cpu_us_per_event(self, name: str) -> float | None:
+        return self.cpu_s[name] * 1e6 / self.events if name in self.cpu_s and self.events else None
+
+
+@dataclass
+class Stream:
+    name: str
+    request: Request
+    latency_baseline: str | None = None
+    cpu_baseline: str | None = None
+    result: StreamResult | None = None
+    skipped: str | None = None
+
+
+def carries_content(event: bytes) -> bool:
+    """Whether an SSE event holds generated text: an OpenAI chunk's `delta.content` or an Anthropic
+    `content_block_delta`'s `delta.text`."""
+    for line in event.split(b"\n"):
+        if not line.startswith(b"data:"):
+            continue
+        try:
+            data = orjson.loads(line[5:])
+        except orjson.JSONDecodeError:
+            return False  # OpenAI's `[DONE]`
+        if not isinstance(data, dict):
+            return False
+        if data.get("type") == "content_block_delta":
+            return bool((data.get("delta") or {}).get("text"))
+        choices = data.get("choices") or [{}]
+        return bool((choices[0].get("delta") or {}).get("content"))
+    return False
+
+
+def stream_once(client: httpx.Client, url: str, request: Request) -> tuple[float | None, int]:
+    """Send one streaming request; the ms to its first content event (None if none came) and its event count."""
+    first: float | None = None
+    events = 0
+    buffer = b""
+    started = time.perf_counter()
+    with client.stream("POST", url, content=request.body, headers=request.headers) as response:
+        for chunk in response.iter_raw():
+            arrived = time.perf_counter()
+            buffer = (buffer + chunk).replace(b"\r\n", b"\n")
+            *complete, buffer = buffer.split(b"\n\n")
+            for event in complete:
+                if not event.strip():
+                    continue
+                events += 1
+                if first is None and carries_content(event):
+                    first = (arrived - started) * 1000
+        if response.status_code != 200:
+            return None, events
+    return first, events
+
+
+def measure_stream(stream: Stream, target: Target, settings: Settings) -> None:
+    """Sequential streaming requests from this process (pinned to the load core), after a warm-up."""
+    url = f"http://{HOST}:{target.port}{stream.request.path}"
+    headers = {"Content-Type": "application/json", **stream.request.headers}
+    request = Request(stream.request.label, stream.request.path, stream.request.body, headers)
+    print(f"{stream.name}: {settings.stream_warmup} warm-up and {settings.stream_requests} streamed requests")
+    with httpx.Client(timeout=10) as client:
+        for _ in range(settings.stream_warmup):
+            stream_once(client, url, request)
+        before = {name: cpu_seconds(pids) for name, pids in target.watched_pids.items()}
+        ttft: list[float] = []
+        events = errors = 0
+        for _ in range(settings.stream_requests):
+            try:
+                first, received = stream_once(client, url, request)
+            except httpx.HTTPError:
+                first, received = None, 0
+            events += received
+            if first is None:
+                errors += 1
+            else:
+                ttft.append(first)
+        after = {name: cpu_seconds(pids) for name, pids in target.watched_pids.items()}
+    stream.result = StreamResult(
+        settings.stream_requests, events, ttft, errors, {name: after[name] - before[name] for name in before}
+    )
+    print(
+        f"  TTFT p50 {format_ms(stream.result.percentile_ms(0.5))} ms  p99 {format_ms(stream.result.percentile_ms(0.99))} ms"
+        f"  {events / max(settings.stream_requests, 1):.1f} events/request  errors {errors}"
+    )
+
+
+def start_mock(processes: Processes, probe: Request) -> Started:
     ensure_ports_free([MOCK_PORT])
     code = f"from aiplane.mock_provider import run_mock_provider; run_mock_provider({HOST!r}, {MOCK_PORT})"
     mock = processes.start("mock", [sys.executable, "-c", code], LOAD_CORE)
-    wait_until_ready(mock, chat_probe(MOCK_PORT, body))
+    wait_until_ready(mock, request_probe(MOCK_PORT, probe))
     return mock
 
 
-def start_envoy_only(processes: Processes, body: bytes, work_dir: Path) -> Started:
+def start_envoy_only(processes: Processes, probe: Request, work_dir: Path) -> Started:
     ensure_ports_free([ENVOY_ONLY_PORT, ENVOY_ONLY_ADMIN_PORT])
     config = work_dir / "envoy-only.yaml"
     config.write_text(
@@ -363,7 +540,7 @@ def start_envoy_only(processes: Processes, body: bytes, work_dir: Path) -> Start
     )
     argv = [str(envoy_path()), "-c", str(config), "--concurrency", "1", "--disable-hot-restart", "--log-level", "warn"]
     envoy = processes.start("envoy-only", argv, GATEWAY_CORE)
-    wait_until_ready(envoy, chat_probe(ENVOY_ONLY_PORT, body))
+    wait_until_ready(envoy, request_probe(ENVOY_ONLY_PORT, probe))
     return envoy
 
 
@@ -401,18 +578,20 @@ class AiplaneStatus:
         return [*self.workers, self.envoy, *([self.mock] if self.mock else [])]
 
 
-def start_aiplane(processes: Processes, body: bytes) -> tuple[Started, AiplaneStatus]:
-    """Start `aiplane up` on the gateway core; StartupError says why it could not be benchmarked."""
+def start_aiplane(processes: Processes, config: Path, probes: Sequence[Request]) -> tuple[Started, AiplaneStatus]:
+    """Start `aiplane up -c config` on the gateway core, ready when every probe answers 200;
+    StartupError says why it could not be benchmarked."""
     aiplane = Path(sys.executable).with_name("aiplane")
     if not aiplane.exists():
         raise StartupError(f"{aiplane} not found (run `make install`)")
     # `aiplane up` checks its own ports and says which one is taken.
-    started = processes.start("aiplane", [str(aiplane), "up", "-c", str(AIPLANE_CONFIG)], GATEWAY_CORE)
+    started = processes.start(f"aiplane-{config.stem}", [str(aiplane), "up", "-c", str(config)], GATEWAY_CORE)
     announced = f"http://{HOST}:{AIPLANE_PORT}"
     wait_until_ready(
         started, lambda: None if announced in started.log.read_text(errors="replace") else f"no {announced} line"
     )
-    wait_until_ready(started, chat_probe(AIPLANE_PORT, body))
+    for probe in probes:
+        wait_until_ready(started, request_probe(AIPLANE_PORT, probe))
     status = AiplaneStatus.fetch()
     if status.mock is not None:
         # aiplane up started the mock on the gateway core, where it would steal the gateway's CPU.
@@ -423,7 +602,7 @@ def start_aiplane(processes: Processes, body: bytes) -> tuple[Started, AiplaneSt
 def describe_aiplane_pinning(aiplane: Started, status: AiplaneStatus) -> str:
     mock = f"; its mock provider moved to core {cpu_affinity(status.mock)}" if status.mock else ""
     return (
-        f"aiplane up and its children on core {cpu_affinity(aiplane.process.pid)}"
+        f"{aiplane.name} (`aiplane up -c {Path(aiplane.process.args[-1]).relative_to(REPO)}`) and its children on core {cpu_affinity(aiplane.process.pid)}"
         f" (Envoy on {cpu_affinity(status.envoy)} with {envoy_concurrency(status.envoy)},"
         f" {len(status.workers)} ext_proc worker(s) on {', '.join(cpu_affinity(pid) for pid in status.workers)}){mock}"
     )
