@@ -377,6 +377,7 @@ class Point:
 class Scenario:
     name: str
     request: Request
+    where: str  # what serves it, for the report
     # The scenario whose latency at the same concurrency this one's is compared with (aiplane vs Envoy alone).
     latency_baseline: str | None = None
     # The scenario whose ext_proc CPU this one's is compared with (a translation vs the untranslated path).
@@ -443,6 +444,7 @@ class StreamResult:
 class Stream:
     name: str
     request: Request
+    where: str
     latency_baseline: str | None = None
     cpu_baseline: str | None = None
     result: StreamResult | None = None
@@ -516,8 +518,9 @@ def measure_stream(stream: Stream, target: Target, settings: Settings) -> None:
     stream.result = StreamResult(
         settings.stream_requests, events, ttft, errors, {name: after[name] - before[name] for name in before}
     )
+    p50, p99 = stream.result.percentile_ms(0.5), stream.result.percentile_ms(0.99)
     print(
-        f"  TTFT p50 {format_ms(stream.result.percentile_ms(0.5))} ms  p99 {format_ms(stream.result.percentile_ms(0.99))} ms"
+        f"  TTFT p50 {format_ms(p50)} ms  p99 {format_ms(p99)} ms"
         f"  {events / max(settings.stream_requests, 1):.1f} events/request  errors {errors}"
     )
 
@@ -585,7 +588,7 @@ def start_aiplane(processes: Processes, config: Path, probes: Sequence[Request])
     if not aiplane.exists():
         raise StartupError(f"{aiplane} not found (run `make install`)")
     # `aiplane up` checks its own ports and says which one is taken.
-    started = processes.start(f"aiplane-{config.stem}", [str(aiplane), "up", "-c", str(config)], GATEWAY_CORE)
+    started = processes.start(config.stem, [str(aiplane), "up", "-c", str(config)], GATEWAY_CORE)
     announced = f"http://{HOST}:{AIPLANE_PORT}"
     wait_until_ready(
         started, lambda: None if announced in started.log.read_text(errors="replace") else f"no {announced} line"
@@ -599,10 +602,11 @@ def start_aiplane(processes: Processes, config: Path, probes: Sequence[Request])
     return started, status
 
 
-def describe_aiplane_pinning(aiplane: Started, status: AiplaneStatus) -> str:
+def describe_aiplane_pinning(aiplane: Started, status: AiplaneStatus, config: Path) -> str:
     mock = f"; its mock provider moved to core {cpu_affinity(status.mock)}" if status.mock else ""
     return (
-        f"{aiplane.name} (`aiplane up -c {Path(aiplane.process.args[-1]).relative_to(REPO)}`) and its children on core {cpu_affinity(aiplane.process.pid)}"
+        f"{aiplane.name} (`aiplane up -c {config.relative_to(REPO)}`) and its children"
+        f" on core {cpu_affinity(aiplane.process.pid)}"
         f" (Envoy on {cpu_affinity(status.envoy)} with {envoy_concurrency(status.envoy)},"
         f" {len(status.workers)} ext_proc worker(s) on {', '.join(cpu_affinity(pid) for pid in status.workers)}){mock}"
     )
@@ -630,32 +634,71 @@ def format_us(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
+def format_us1(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def difference(value: float | None, baseline: float | None) -> float | None:
+    return None if value is None or baseline is None else value - baseline
+
+
 def results_table(scenarios: Sequence[Scenario]) -> str:
-    envoy_only = {point.concurrency: point.wrk for s in scenarios if s.name == "envoy-only" for point in s.points}
+    points = {scenario.name: {point.concurrency: point for point in scenario.points} for scenario in scenarios}
     rows = [
         (
             "| Scenario | Concurrency | Requests/s | p50 ms | p99 ms | Added p50 ms | Added p99 ms "
-            "| ext_proc CPU µs/req | Envoy CPU µs/req | Errors |"
+            "| ext_proc CPU µs/req | Translation's extra ext_proc µs/req | Envoy CPU µs/req | Errors |"
         ),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario in scenarios:
         if scenario.skipped:
-            rows.append(f"| {scenario.name} | — | skipped (see below) | | | | | | | |")
+            rows.append(f"| {scenario.name} | — | skipped (see below) | | | | | | | | |")
         for point in scenario.points:
             wrk = point.wrk
-            baseline = envoy_only.get(point.concurrency) if scenario.name == "aiplane" else None
-            added_p50, added_p99 = (
-                (wrk.p50_ms - baseline.p50_ms, wrk.p99_ms - baseline.p99_ms) if baseline else (None, None)
-            )
+            latency_base = points.get(scenario.latency_baseline or "", {}).get(point.concurrency)
+            cpu_base = points.get(scenario.cpu_baseline or "", {}).get(point.concurrency)
+            ext_proc = point.cpu_us_per_request.get("ext_proc")
             rows.append(
                 f"| {scenario.name} | {point.concurrency} | {wrk.requests_per_s:.0f} "
                 f"| {format_ms(wrk.p50_ms)} | {format_ms(wrk.p99_ms)} "
-                f"| {format_ms(added_p50)} | {format_ms(added_p99)} "
-                f"| {format_us(point.cpu_us_per_request.get('ext_proc'))} "
+                f"| {format_ms(difference(wrk.p50_ms, latency_base and latency_base.wrk.p50_ms))} "
+                f"| {format_ms(difference(wrk.p99_ms, latency_base and latency_base.wrk.p99_ms))} "
+                f"| {format_us(ext_proc)} "
+                f"| {format_us(difference(ext_proc, cpu_base and cpu_base.cpu_us_per_request.get('ext_proc')))} "
                 f"| {format_us(point.cpu_us_per_request.get('envoy'))} "
                 f"| {wrk.non_2xx + wrk.socket_errors} |"
             )
+    return "\n".join(rows)
+
+
+def streams_table(streams: Sequence[Stream]) -> str:
+    results = {stream.name: stream.result for stream in streams if stream.result}
+    rows = [
+        (
+            "| Stream | Requests | Events/request | TTFT p50 ms | TTFT p99 ms | Added TTFT p50 ms | Added TTFT p99 ms "
+            "| ext_proc CPU µs/event | Translation's share µs/event | Envoy CPU µs/event | Errors |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for stream in streams:
+        result = stream.result
+        if result is None:
+            rows.append(f"| {stream.name} | — | skipped (see below) | | | | | | | | |")
+            continue
+        latency_base = results.get(stream.latency_baseline or "")
+        cpu_base = results.get(stream.cpu_baseline or "")
+        ext_proc = result.cpu_us_per_event("ext_proc")
+        p50, p99 = result.percentile_ms(0.5), result.percentile_ms(0.99)
+        rows.append(
+            f"| {stream.name} | {result.requests} | {result.events / max(result.requests, 1):.1f} "
+            f"| {format_ms(p50)} | {format_ms(p99)} "
+            f"| {format_ms(difference(p50, latency_base and latency_base.percentile_ms(0.5)))} "
+            f"| {format_ms(difference(p99, latency_base and latency_base.percentile_ms(0.99)))} "
+            f"| {format_us1(ext_proc)} "
+            f"| {format_us1(difference(ext_proc, cpu_base and cpu_base.cpu_us_per_event('ext_proc')))} "
+            f"| {format_us1(result.cpu_us_per_event('envoy'))} | {result.errors} |"
+        )
     return "\n".join(rows)
 
 
@@ -679,16 +722,23 @@ def machine_description(load_before: float) -> str:
 
 
 def write_report(
-    scenarios: Sequence[Scenario], pinning: Sequence[str], settings: Settings, started_at: datetime, load_before: float
+    scenarios: Sequence[Scenario],
+    streams: Sequence[Stream],
+    pinning: Sequence[str],
+    settings: Settings,
+    started_at: datetime,
+    load_before: float,
 ) -> Path:
     wrk_version = command_output(["wrk", "-v"]).split(" Copyright")[0]
     envoy_version = command_output([str(envoy_path()), "--version"]).split("version: ", 1)[-1]
+    skipped = [item for item in (*scenarios, *streams) if item.skipped]
     report = (
         "\n".join(
             [
                 f"# aiplane benchmark, {started_at:%Y-%m-%d %H:%M:%S} UTC",
                 "",
-                f"- Request: `POST {CHAT_PATH}`, {BODY_BYTES}-byte OpenAI chat body, model `{DEFAULT_MODEL}`, non-streaming.",
+                f"- Requests: {BODY_BYTES}-byte bodies, non-streaming under wrk; what each scenario sends and to what:",
+                *(f"  - `{item.name}`: {item.request.label}, to {item.where}." for item in scenarios),
                 (
                     f"- Load: {wrk_version}, 1 thread, {settings.duration_s}s per point"
                     f" after a {settings.warmup_s}s warm-up per scenario; latencies are wrk's percentiles."
@@ -697,13 +747,33 @@ def write_report(
                 f"- Envoy: {envoy_version}.",
                 "- Pinning (read back with sched_getaffinity): " + "; ".join(pinning) + ".",
                 (
-                    "- Added latency is aiplane minus Envoy alone at the same concurrency. CPU µs/req is the utime+stime"
-                    " the processes used during the point, from /proc/<pid>/stat, over the requests wrk counted."
+                    "- Added latency is the scenario minus Envoy alone at the same concurrency. CPU µs/req is the"
+                    " utime+stime the processes used during the point, from /proc/<pid>/stat, over the requests wrk"
+                    " counted. A translation's extra ext_proc CPU is its ext_proc µs/req minus the untranslated"
+                    " `aiplane` row's at the same concurrency."
                 ),
                 "",
                 results_table(scenarios),
                 "",
-                *(f"- {scenario.name} skipped: {scenario.skipped}" for scenario in scenarios if scenario.skipped),
+                "## Streaming: time to first token",
+                "",
+                (
+                    f"- One sequential httpx client in the harness process (core {LOAD_CORE}), {settings.stream_warmup}"
+                    f" warm-up then {settings.stream_requests} measured requests per stream, `x-mock-chunks:"
+                    f" {STREAM_CHUNKS}`; TTFT is from sending the request to the arrival of the first SSE event"
+                    " carrying content (an OpenAI `delta.content`, an Anthropic `content_block_delta`)."
+                ),
+                *(f"  - `{item.name}`: {item.request.label}, to {item.where}." for item in streams),
+                (
+                    "- Added TTFT is the stream minus Envoy alone's. CPU µs/event is the processes' utime+stime"
+                    " during the measured requests over the SSE events the client received (all events, see"
+                    " Events/request); the translation's share is the translated stream's ext_proc µs/event minus"
+                    " the untranslated aiplane stream's (both read the same upstream OpenAI stream)."
+                ),
+                "",
+                streams_table(streams),
+                "",
+                *(f"- {item.name} skipped: {item.skipped}" for item in skipped),
             ]
         ).rstrip("\n")
         + "\n"
@@ -723,42 +793,101 @@ def write_report(
 # Main
 
 
+def run_aiplane(
+    processes: Processes,
+    config: Path,
+    scenarios: Sequence[Scenario],
+    streams: Sequence[Stream],
+    wrk: Wrk,
+    settings: Settings,
+    pinning: list[str],
+) -> None:
+    """One `aiplane up -c config`, loaded with each scenario then each stream; all are skipped if it cannot start."""
+    everything: list[Scenario | Stream] = [*scenarios, *streams]
+    try:
+        aiplane, status = start_aiplane(processes, config, [item.request for item in everything])
+    except StartupError as error:
+        for item in everything:
+            item.skipped = f"`aiplane up -c {config.relative_to(REPO)}`: {error}"
+        print(f"{config.name}: skipped: {error}")
+        return
+    pinning.append(describe_aiplane_pinning(aiplane, status, config))
+    try:
+        target = Target(AIPLANE_PORT, {"ext_proc": status.workers, "envoy": [status.envoy]})
+        for scenario in scenarios:
+            measure(scenario, target, wrk, settings)
+        for stream in streams:
+            measure_stream(stream, target, settings)
+    finally:
+        stop_aiplane(processes, aiplane, status)
+
+
 def run(settings: Settings) -> Path:
     started_at = datetime.now(UTC)
     load_before = os.getloadavg()[0]
     wrk_binary = ensure_wrk()
-    body = chat_body()
-    scenarios = [Scenario("mock"), Scenario("envoy-only"), Scenario("aiplane")]
-    mock_scenario, envoy_scenario, aiplane_scenario = scenarios
-    pinning = [f"wrk on core {LOAD_CORE}"]
+    # The streaming client runs in this process: on the load core, with wrk and the mock.
+    # (Every process started later is pinned by taskset itself.)
+    os.sched_setaffinity(0, {int(LOAD_CORE)})
+    chat = chat_request()
+    mock_only = "the mock directly"
+    envoy_alone = "Envoy alone"
+    plain = f"aiplane, `{AIPLANE_CONFIG.relative_to(REPO)}` (one OpenAI provider)"
+    dialects = (
+        f"aiplane, `{AIPLANE_DIALECTS_CONFIG.relative_to(REPO)}`"
+        " (plus a provider with `provider_interface: anthropic`)"
+    )
+    mock_scenario = Scenario("mock", chat, mock_only)
+    envoy_scenario = Scenario("envoy-only", chat, envoy_alone)
+    aiplane_scenarios = [
+        Scenario("aiplane", chat, plain, latency_baseline="envoy-only"),
+        Scenario(
+            "aiplane anthropic→openai", messages_request(), plain, latency_baseline="envoy-only", cpu_baseline="aiplane"
+        ),
+    ]
+    dialects_scenarios = [
+        Scenario(
+            "aiplane openai→anthropic",
+            chat_request(ANTHROPIC_MODEL),
+            dialects,
+            latency_baseline="envoy-only",
+            cpu_baseline="aiplane",
+        )
+    ]
+    scenarios = [mock_scenario, envoy_scenario, *aiplane_scenarios, *dialects_scenarios]
+    envoy_stream = Stream("envoy-only stream", chat_request(stream=True).with_headers(STREAM_HEADERS), envoy_alone)
+    aiplane_streams = [
+        Stream("aiplane stream", envoy_stream.request, plain, latency_baseline="envoy-only stream"),
+        Stream(
+            "aiplane anthropic→openai stream",
+            messages_request(stream=True).with_headers(STREAM_HEADERS),
+            plain,
+            latency_baseline="envoy-only stream",
+            cpu_baseline="aiplane stream",
+        ),
+    ]
+    streams = [envoy_stream, *aiplane_streams]
+    pinning = [f"wrk on core {LOAD_CORE}", f"this harness (the streaming client) on core {cpu_affinity(os.getpid())}"]
     with tempfile.TemporaryDirectory(prefix="aiplane-bench-") as tmp, Processes(Path(tmp)) as processes:
         work_dir = Path(tmp)
-        wrk = Wrk(wrk_binary, body, work_dir)
+        wrk = Wrk(wrk_binary, work_dir)
 
-        mock = start_mock(processes, body)
+        mock = start_mock(processes, chat)
         pinning.append(f"mock on core {cpu_affinity(mock.process.pid)}")
         measure(mock_scenario, Target(MOCK_PORT, {}), wrk, settings)
 
-        envoy = start_envoy_only(processes, body, work_dir)
+        envoy = start_envoy_only(processes, chat, work_dir)
         pinning.append(f"Envoy alone (--concurrency 1) on core {cpu_affinity(envoy.process.pid)}")
-        measure(envoy_scenario, Target(ENVOY_ONLY_PORT, {"envoy": [envoy.process.pid]}), wrk, settings)
+        envoy_target = Target(ENVOY_ONLY_PORT, {"envoy": [envoy.process.pid]})
+        measure(envoy_scenario, envoy_target, wrk, settings)
+        measure_stream(envoy_stream, envoy_target, settings)
         processes.stop(envoy)
 
         # aiplane up runs a mock provider of its own on MOCK_PORT, as it does for any provider pointing there.
         processes.stop(mock)
-        try:
-            aiplane, status = start_aiplane(processes, body)
-        except StartupError as error:
-            aiplane_scenario.skipped = str(error)
-            print(f"aiplane: skipped: {error}")
-        else:
-            pinning.append(describe_aiplane_pinning(aiplane, status))
-            try:
-                target = Target(AIPLANE_PORT, {"ext_proc": status.workers, "envoy": [status.envoy]})
-                measure(aiplane_scenario, target, wrk, settings)
-            finally:
-                stop_aiplane(processes, aiplane, status)
-    return write_report(scenarios, pinning, settings, started_at, load_before)
+        run_aiplane(processes, AIPLANE_CONFIG, aiplane_scenarios, aiplane_streams, wrk, settings, pinning)
+        run_aiplane(processes, AIPLANE_DIALECTS_CONFIG, dialects_scenarios, [], wrk, settings, pinning)
+    return write_report(scenarios, streams, pinning, settings, started_at, load_before)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -767,13 +896,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per point (default 8)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario (default 2)")
+    parser.add_argument(
+        "--stream-requests", type=int, default=200, help="measured streaming requests per stream (default 200)"
+    )
+    parser.add_argument(
+        "--stream-warmup", type=int, default=20, help="warm-up streaming requests per stream (default 20)"
+    )
     args = parser.parse_args(argv)
     # SIGINT and SIGTERM unwind as KeyboardInterrupt, so every started process is stopped
     # (SIGINT explicitly: a background job starts with it ignored).
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     try:
-        path = run(Settings(duration_s=args.duration, warmup_s=args.warmup))
+        path = run(
+            Settings(
+                duration_s=args.duration,
+                warmup_s=args.warmup,
+                stream_requests=args.stream_requests,
+                stream_warmup=args.stream_warmup,
+            )
+        )
     except StartupError as error:
         raise SystemExit(f"benchmark failed: {error}") from None
     except KeyboardInterrupt:
