@@ -107,6 +107,8 @@ PROVIDER_APIS: Mapping[str, ProviderApi] = {
 def provider_dialect(interface: str) -> str:
     """The body format a provider interface speaks."""
     return PROVIDER_APIS[interface].dialect or interface
+
+
 # Every header a client may carry a key in; a request not passing the client's key through keeps none of them.
 CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
 

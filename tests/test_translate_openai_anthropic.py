@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from openai.types.chat import ChatCompletionChunk
 
 from aiplane.translate import Translator, UnsupportedFeature, Usage
+from aiplane.translate.anthropic_wire import DEFAULT_MAX_TOKENS
 from aiplane.translate.common import THINKING_BUDGETS, effort_for_budget
-from aiplane.translate.openai_anthropic import DEFAULT_MAX_TOKENS, OpenAIToAnthropic
+from aiplane.translate.openai_anthropic import OpenAIToAnthropic
 
 try:  # the HTTP library the installed `openai` SDK is built on
     import httpx2 as http

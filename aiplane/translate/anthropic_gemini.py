@@ -35,16 +35,22 @@ from typing import Any
 import orjson
 
 from aiplane.translate.anthropic_wire import (
-    BLOCK_DELTA,
     BLOCK_START,
-    BLOCK_STOP,
+    DELTA_END,
     ERROR,
-    MESSAGE_DELTA,
-    MESSAGE_START,
+    EVENT_END,
+    INPUT_JSON_DELTA,
     MESSAGE_STOP,
+    NOT_JSON,
+    block_delta_prefix,
+    block_stop,
     error_body,
     error_type,
+    message_delta,
+    message_id,
+    message_start,
 )
+from aiplane.translate.anthropic_wire import wire_usage as anthropic_wire_usage
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
@@ -56,6 +62,7 @@ from aiplane.translate.common import (
     as_number,
     as_str,
     block_type,
+    client_model,
     count,
     invalid,
     nonempty,
@@ -65,6 +72,7 @@ from aiplane.translate.common import (
 from aiplane.translate.gemini_provider_wire import (
     MAX_THINKING_BUDGET,
     SAFETY_FINISH_REASONS,
+    apply_function_tools,
     candidate_parts,
     file_data,
     first_candidate,
@@ -241,12 +249,8 @@ def _apply_tools(body: JSON, out: JSON) -> None:
     value, choice = body.get("tools"), body.get("tool_choice")
     tools = [] if value is None else as_list(value, "tools")
     declarations = [_function_declaration(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
-    config = None if choice is None else _function_calling_config(choice)
-    if declarations:
-        out["tools"] = [{"functionDeclarations": declarations}]
-        if config is not None:
-            out["toolConfig"] = {"functionCallingConfig": config}
-    # Without tools, a tool_choice is checked but means nothing.
+    config = None if choice is None else _function_calling_config(choice)  # checked even without tools
+    apply_function_tools(declarations, config, out)
 
 
 def _apply_system(value: Any, out: JSON, config: JSON) -> None:
@@ -368,17 +372,8 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     cached = min(count(usage.get("cachedContentTokenCount")), prompt)
     thoughts = count(usage.get("thoughtsTokenCount"))
     output = count(usage.get("candidatesTokenCount")) + thoughts
-    wire = {
-        "input_tokens": prompt - cached,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": cached,
-        "output_tokens": output,
-    }
-    return wire, Usage(input_tokens=prompt, output_tokens=output, cached_input_tokens=cached, reasoning_tokens=thoughts)
-
-
-def _message_id(response_id: Any) -> str:
-    return f"msg_{nonempty(response_id) or uuid.uuid4().hex}"
+    common = Usage(input_tokens=prompt, output_tokens=output, cached_input_tokens=cached, reasoning_tokens=thoughts)
+    return anthropic_wire_usage(common), common
 
 
 def _tool_input(args: Any) -> JSON:
@@ -416,7 +411,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
         stop_reason = _stop_reason(None if candidate is None else candidate.get("finishReason"), used_tools)
     wire_usage, usage = _usage(body.get("usageMetadata"))
     return {
-        "id": _message_id(body.get("responseId")),
+        "id": message_id(body.get("responseId")),
         "type": "message",
         "role": "assistant",
         "model": nonempty(body.get("modelVersion")) or "",
@@ -446,9 +441,6 @@ def translate_error(status: int, body: bytes) -> bytes:
 # Streaming: Gemini `streamGenerateContent?alt=sse` events -> Anthropic message stream events
 # ---------------------------------------------------------------------------------------------
 
-_END = b"\n\n"
-_DELTA_END = b"}}\n\n"
-_NOT_JSON = ERROR + error_body("api_error", "the provider's stream has an event that is not a JSON object") + _END
 _TEXT_START = b'"text","text":""}}\n\n'
 _THINKING_START = b'"thinking","thinking":"","signature":""}}\n\n'
 _TEXT_DELTA = b'"text_delta","text":'
@@ -491,18 +483,13 @@ class GeminiToAnthropicStream(EventStreamTranslator):
 
     def _on_event(self, event: SSEEvent, out: list[bytes]) -> None:
         data = event.data
-        try:
-            event = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            event = None
-        if not isinstance(event, dict):
-            out.append(_NOT_JSON)
-            self._ended = True
+        event = self._json_object(data, NOT_JSON, out)
+        if event is None:
             return
         error = event.get("error")
         if error is not None:
             status, message, _ = stream_error(error)
-            out.append(ERROR + error_body(error_type(status), message) + _END)
+            out.append(ERROR + error_body(error_type(status), message) + EVENT_END)
             self._ended = True
             return
         usage = event.get("usageMetadata")
@@ -529,7 +516,7 @@ class GeminiToAnthropicStream(EventStreamTranslator):
             if self._open != kind:
                 start, delta = (_THINKING_START, _THINKING_DELTA) if kind == "thinking" else (_TEXT_START, _TEXT_DELTA)
                 self._open_block(kind, start, delta, out)
-            out.append(self._open_prefix + orjson.dumps(text) + _DELTA_END)
+            out.append(self._open_prefix + orjson.dumps(text) + DELTA_END)
         call = part.get("functionCall")
         if isinstance(call, dict):
             self._close_block(out)
@@ -543,16 +530,13 @@ class GeminiToAnthropicStream(EventStreamTranslator):
                 "input": {},
             }
             start = {"type": "content_block_start", "index": index, "content_block": block}
-            out.append(BLOCK_START + orjson.dumps(start) + _END)
+            out.append(BLOCK_START + orjson.dumps(start) + EVENT_END)
             try:
                 partial = orjson.dumps(_tool_input(call.get("args")))
             except orjson.JSONEncodeError:
                 partial = b"{}"
-            out.append(
-                b'%s{"type":"content_block_delta","index":%d,"delta":{"type":"input_json_delta","partial_json":%s}}\n\n'
-                % (BLOCK_DELTA, index, orjson.dumps(partial.decode()))
-            )
-            out.append(b'%s{"type":"content_block_stop","index":%d}\n\n' % (BLOCK_STOP, index))
+            out.append(block_delta_prefix(index, INPUT_JSON_DELTA) + orjson.dumps(partial.decode()) + DELTA_END)
+            out.append(block_stop(index))
         # Thought signatures, inline data and code parts have nothing for an Anthropic client.
 
     def _open_block(self, kind: str, start: bytes, delta: bytes, out: list[bytes]) -> None:
@@ -563,44 +547,25 @@ class GeminiToAnthropicStream(EventStreamTranslator):
         out.append(
             b'%s{"type":"content_block_start","index":%d,"content_block":{"type":%s' % (BLOCK_START, index, start)
         )
-        self._open_prefix = b'%s{"type":"content_block_delta","index":%d,"delta":{"type":%s' % (
-            BLOCK_DELTA,
-            index,
-            delta,
-        )
+        self._open_prefix = block_delta_prefix(index, delta)
 
     def _close_block(self, out: list[bytes]) -> None:
         if self._open is not None:
-            out.append(b'%s{"type":"content_block_stop","index":%d}\n\n' % (BLOCK_STOP, self._next_index - 1))
+            out.append(block_stop(self._next_index - 1))
             self._open = None
 
     def _start(self, response_id: Any, out: list[bytes]) -> None:
         self._started = True
-        self._message_id = _message_id(response_id)
+        self._message_id = message_id(response_id)
         wire_usage = dict(self._wire_usage or {"input_tokens": 0, "output_tokens": 0})
         wire_usage["output_tokens"] = 0  # the answer has not begun: its count comes in message_delta
-        message: JSON = {
-            "id": self._message_id,
-            "type": "message",
-            "role": "assistant",
-            "content": [],
-            "model": self._model,
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": wire_usage,
-        }
-        out.append(MESSAGE_START + orjson.dumps({"type": "message_start", "message": message}) + _END)
+        out.append(message_start(self._message_id, self._model, wire_usage))
 
     def _end(self, stop_reason: str, out: list[bytes]) -> None:
         if not self._started:
             self._start(None, out)
         self._close_block(out)
-        delta = {
-            "type": "message_delta",
-            "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-            "usage": self._wire_usage or {"output_tokens": 0},
-        }
-        out.append(MESSAGE_DELTA + orjson.dumps(delta) + _END)
+        out.append(message_delta(stop_reason, None, self._wire_usage))
         out.append(MESSAGE_STOP)
         self._ended = True
 
@@ -618,8 +583,7 @@ class AnthropicToGemini:
         return translate_response(body)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
-        model = client_request.get("model")
-        return GeminiToAnthropicStream(model if isinstance(model, str) else "")
+        return GeminiToAnthropicStream(client_model(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

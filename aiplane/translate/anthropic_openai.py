@@ -23,15 +23,23 @@ from typing import Any
 
 import orjson
 
-from aiplane.translate.anthropic_wire import BLOCK_DELTA as _BLOCK_DELTA
 from aiplane.translate.anthropic_wire import BLOCK_START as _BLOCK_START
-from aiplane.translate.anthropic_wire import BLOCK_STOP as _BLOCK_STOP
+from aiplane.translate.anthropic_wire import (
+    DELTA_END,
+    EVENT_END,
+    INPUT_JSON_DELTA,
+    NOT_JSON,
+    block_delta_prefix,
+    block_stop,
+    message_delta,
+    message_id,
+    message_start,
+)
 from aiplane.translate.anthropic_wire import ERROR as _ERROR
-from aiplane.translate.anthropic_wire import MESSAGE_DELTA as _MESSAGE_DELTA
-from aiplane.translate.anthropic_wire import MESSAGE_START as _MESSAGE_START
 from aiplane.translate.anthropic_wire import MESSAGE_STOP as _MESSAGE_STOP
 from aiplane.translate.anthropic_wire import error_body as _error_body
 from aiplane.translate.anthropic_wire import error_type as _error_type
+from aiplane.translate.anthropic_wire import wire_usage as anthropic_wire_usage
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
@@ -43,6 +51,7 @@ from aiplane.translate.common import (
     as_number,
     as_str,
     block_type,
+    client_model,
     effort_for_budget,
     invalid,
     nonempty,
@@ -334,17 +343,7 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     which it counts in cache_read_input_tokens. The common record counts them in both, as documented.
     """
     usage = openai_usage(value)
-    wire = {
-        "input_tokens": max(usage.input_tokens - usage.cached_input_tokens, 0),
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": usage.cached_input_tokens,
-        "output_tokens": usage.output_tokens,
-    }
-    return wire, usage
-
-
-def _message_id(completion_id: Any) -> str:
-    return f"msg_{nonempty(completion_id) or uuid.uuid4().hex}"
+    return anthropic_wire_usage(usage), usage
 
 
 def translate_response(body: JSON) -> tuple[JSON, Usage]:
@@ -379,7 +378,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
     stop_reason, stop_sequence = _stop(choice.get("finish_reason"), choice.get("stop_reason"), used_tools, refused)
     wire_usage, usage = _usage(body.get("usage"))
     return {
-        "id": _message_id(body.get("id")),
+        "id": message_id(body.get("id")),
         "type": "message",
         "role": "assistant",
         "model": body.get("model"),
@@ -410,15 +409,11 @@ def _stream_error(error: Any) -> bytes:
 # Streaming: OpenAI chat.completion.chunk events -> Anthropic message stream events
 # ---------------------------------------------------------------------------------------------
 
-_DELTA_END = b"}}\n\n"
-_END = b"\n\n"
 _DONE = b"[DONE]"
-_NOT_JSON = _ERROR + _error_body("api_error", "the provider's stream has an event that is not a JSON object") + _END
 
 # The content_block_start payload of each kind of block, and its deltas' type and field.
 _TEXT = ({"type": "text", "text": ""}, b'"text_delta","text":')
 _THINKING = ({"type": "thinking", "thinking": "", "signature": ""}, b'"thinking_delta","thinking":')
-_TOOL_DELTA = b'"input_json_delta","partial_json":'
 
 
 class OpenAIToAnthropicStream(EventStreamTranslator):
@@ -467,16 +462,11 @@ class OpenAIToAnthropicStream(EventStreamTranslator):
         if data == _DONE:
             self._end(out)
             return
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            chunk = None
-        if not isinstance(chunk, dict):
-            out.append(_NOT_JSON)
-            self._ended = True
+        chunk = self._json_object(data, NOT_JSON, out)
+        if chunk is None:
             return
         if "error" in chunk:
-            out.append(_ERROR + _stream_error(chunk["error"]) + _END)
+            out.append(_ERROR + _stream_error(chunk["error"]) + EVENT_END)
             self._ended = True
             return
         usage = chunk.get("usage")
@@ -512,7 +502,7 @@ class OpenAIToAnthropicStream(EventStreamTranslator):
         if self._open != kind:
             start, delta_type = block
             self._open_block(kind, start, delta_type, out)
-        out.append(self._open_prefix + orjson.dumps(text) + _DELTA_END)
+        out.append(self._open_prefix + orjson.dumps(text) + DELTA_END)
 
     def _on_tool_call(self, call: JSON, out: list[bytes]) -> None:
         # OpenAI keys a call's deltas by `index`; a server that sends none keys them by `id`,
@@ -534,46 +524,31 @@ class OpenAIToAnthropicStream(EventStreamTranslator):
                 "name": nonempty(function.get("name")) or "",
                 "input": {},
             }
-            prefix = self._tool_prefixes[key] = self._open_block(key, start, _TOOL_DELTA, out)
+            prefix = self._tool_prefixes[key] = self._open_block(key, start, INPUT_JSON_DELTA, out)
         arguments = nonempty(function.get("arguments"))
         if arguments:
-            out.append(prefix + orjson.dumps(arguments) + _DELTA_END)
+            out.append(prefix + orjson.dumps(arguments) + DELTA_END)
 
     def _open_block(self, key: object, start: JSON, delta_type: bytes, out: list[bytes]) -> bytes:
         self._close_block(out)
         index = self._next_index
         self._next_index += 1
         self._open, self._open_index = key, index
-        out.append(
-            _BLOCK_START + orjson.dumps({"type": "content_block_start", "index": index, "content_block": start}) + _END
-        )
-        self._open_prefix = b'%s{"type":"content_block_delta","index":%d,"delta":{"type":%s' % (
-            _BLOCK_DELTA,
-            index,
-            delta_type,
-        )
+        start_event = {"type": "content_block_start", "index": index, "content_block": start}
+        out.append(_BLOCK_START + orjson.dumps(start_event) + EVENT_END)
+        self._open_prefix = block_delta_prefix(index, delta_type)
         return self._open_prefix
 
     def _close_block(self, out: list[bytes]) -> None:
         if self._open is not None:
-            out.append(b'%s{"type":"content_block_stop","index":%d}\n\n' % (_BLOCK_STOP, self._open_index))
+            out.append(block_stop(self._open_index))
             self._open = None
 
     def _start(self, completion_id: Any, out: list[bytes]) -> None:
         self._started = True
-        self._message_id = _message_id(completion_id)
+        self._message_id = message_id(completion_id)
         wire_usage = self._wire_usage or {"input_tokens": 0, "output_tokens": 0}
-        message: JSON = {
-            "id": self._message_id,
-            "type": "message",
-            "role": "assistant",
-            "content": [],
-            "model": self._model,
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": wire_usage,
-        }
-        out.append(_MESSAGE_START + orjson.dumps({"type": "message_start", "message": message}) + _END)
+        out.append(message_start(self._message_id, self._model, wire_usage))
 
     def _end(self, out: list[bytes]) -> None:
         if not self._started:
@@ -581,12 +556,7 @@ class OpenAIToAnthropicStream(EventStreamTranslator):
         self._close_block(out)
         used_tools = bool(self._tool_prefixes)
         stop_reason, stop_sequence = _stop(self._finish_reason, self._matched_stop, used_tools, self._refused)
-        delta = {
-            "type": "message_delta",
-            "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
-            "usage": self._wire_usage or {"output_tokens": 0},
-        }
-        out.append(_MESSAGE_DELTA + orjson.dumps(delta) + _END)
+        out.append(message_delta(stop_reason, stop_sequence, self._wire_usage))
         out.append(_MESSAGE_STOP)
         self._ended = True
 
@@ -604,8 +574,7 @@ class AnthropicToOpenAI:
         return translate_response(body)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
-        model = client_request.get("model")
-        return OpenAIToAnthropicStream(model if isinstance(model, str) else "")
+        return OpenAIToAnthropicStream(client_model(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

@@ -84,6 +84,12 @@ def nonempty(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def client_model(client_request: JSON) -> str:
+    """The model the client's request names, which its stream's events name too; "" when none."""
+    model = client_request.get("model")
+    return model if isinstance(model, str) else ""
+
+
 def count(value: Any) -> int:
     """A token count, or 0 for anything that is not one."""
     return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -31,17 +31,16 @@ ids go back to the client in `functionCall.id`, which Google's SDKs send back.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import orjson
 
 from aiplane.translate.anthropic_wire import (
-    DEFAULT_MAX_TOKENS,
-    MAX_DEFAULT_WITH_THINKING,
     MIN_THINKING_BUDGET,
     anthropic_usage,
-    in_tool_loop,
+    apply_max_tokens_and_thinking,
+    event_index,
+    merged_stream_usage,
     provider_error_type,
     provider_stream_error,
 )
@@ -56,6 +55,7 @@ from aiplane.translate.common import (
     as_list,
     as_number,
     as_str,
+    client_model,
     invalid,
     nonempty,
     read_provider_error,
@@ -68,19 +68,24 @@ from aiplane.translate.gemini_wire import (
     CALLING_FIELDS,
     CONTENT_FIELDS,
     DECLARATION_FIELDS,
-    FILE_FIELDS,
+    EVENT_END,
+    EVENT_START,
+    NOT_JSON,
     PART_FIELDS,
     PART_HINTS,
     PARTS_REFUSED,
     REQUEST_FIELDS,
-    RESPONSE_FIELDS,
     SAFETY_FIELDS,
     THINKING_FIELDS,
     THINKING_LEVELS,
     TOOL_CONFIG_FIELDS,
     TOOL_FIELDS,
+    FunctionCallPairing,
     camel,
     enum_value,
+    error_event,
+    file_uri_and_type,
+    function_call_part,
     google_error_body,
     include_thoughts,
     is_thought,
@@ -88,8 +93,11 @@ from aiplane.translate.gemini_wire import (
     json_text,
     parts_or_empty,
     proto_message,
+    standard_base64,
     usage_metadata,
 )
+from aiplane.translate.gemini_wire import finish_reason as gemini_finish_reason
+from aiplane.translate.gemini_wire import response_id as _response_id
 from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 _PROVIDER = "Anthropic Messages"
@@ -108,7 +116,6 @@ def _message(value: Any, param: str, fields: frozenset[str]) -> JSON:
 # Request: Gemini GenerateContentRequest -> Anthropic Messages body
 # ---------------------------------------------------------------------------------------------
 
-_URL_SAFE_BASE64 = str.maketrans("-_", "+/")
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})  # Anthropic's
 
 
@@ -125,39 +132,19 @@ def _inline_block(value: Any, param: str) -> JSON:
     blob = _message(value, param, BLOB_FIELDS)
     media_type = as_str(blob.get("mimeType"), f"{param}.mimeType")
     data = as_str(blob.get("data"), f"{param}.data")
-    # protobuf JSON takes bytes in URL-safe base64 and without padding too; Anthropic wants neither.
-    if "-" in data or "_" in data:
-        data = data.translate(_URL_SAFE_BASE64)
-    if len(data) % 4:
-        data += "=" * (-len(data) % 4)
-    source = {"type": "base64", "media_type": media_type.lower(), "data": data}
+    source = {"type": "base64", "media_type": media_type.lower(), "data": standard_base64(data)}
     return _media_block(media_type, source, f"{param}.mimeType")
 
 
 def _file_block(value: Any, param: str) -> JSON:
-    file = _message(value, param, FILE_FIELDS)
-    uri = as_str(file.get("fileUri"), f"{param}.fileUri")
-    media_type = file.get("mimeType")
-    media_type = "" if media_type is None else as_str(media_type, f"{param}.mimeType")
-    lowered = uri.lower()
-    if not lowered.startswith(("https://", "http://")):
-        raise _refuse(f"{param}.fileUri", "a file that is not at an http(s) URL")
-    if lowered.startswith("https://generativelanguage.googleapis.com/"):
-        raise _refuse(f"{param}.fileUri", "a file in Google's Files API")
+    uri, media_type = file_uri_and_type(value, param, _PROVIDER)
     return _media_block(media_type, {"type": "url", "url": uri}, f"{param}.mimeType")
 
 
-class _Calls:
-    """Ids for function calls and their responses: the policy of `gemini_openai._Calls`, with Anthropic's ids."""
+class _Calls(FunctionCallPairing):
+    """Anthropic tool_use blocks for a request's function calls; a call without an id gets `toolu_gemini_<n>`."""
 
-    __slots__ = ("_made", "_open")
-
-    def __init__(self) -> None:
-        self._made = 0
-        self._open: list[tuple[str, str]] = []
-
-    def model_turn(self) -> None:
-        self._open = []
+    __slots__ = ()
 
     def call(self, value: Any, param: str) -> JSON:
         call = _message(value, param, CALL_FIELDS)
@@ -171,32 +158,10 @@ class _Calls:
         self._open.append((name, call_id))
         return {"type": "tool_use", "id": call_id, "name": name, "input": tool_input}
 
-    def answer(self, name: str, response_id: str | None, param: str) -> str:
-        for i, (call_name, call_id) in enumerate(self._open):
-            if (call_id == response_id) if response_id else (call_name == name):
-                del self._open[i]
-                return call_id
-        if response_id:
-            return response_id
-        raise invalid(
-            f"{param}.name", f"the name of a function the model called before and not yet answered (`{name}`)"
-        )
-
 
 def _tool_result(value: Any, param: str, calls: _Calls) -> JSON:
-    response = _message(value, param, RESPONSE_FIELDS)
-    name = as_str(response.get("name"), f"{param}.name")
-    if response.get("parts"):
-        raise _refuse(f"{param}.parts", "a multimodal function response")
-    if response.get("willContinue") is not None and as_bool(response["willContinue"], f"{param}.willContinue"):
-        raise _refuse(f"{param}.willContinue", "a function response in several parts (non-blocking functions)")
-    if response.get("scheduling") is not None:
-        raise _refuse(f"{param}.scheduling", "scheduling a non-blocking function's response")
-    result = response.get("response")
-    content = "{}" if result is None else json_text(as_dict(result, f"{param}.response"), f"{param}.response")
-    response_id = response.get("id")
-    response_id = as_str(response_id, f"{param}.id") if response_id else None
-    return {"type": "tool_result", "tool_use_id": calls.answer(name, response_id, param), "content": content}
+    call_id, content = calls.answer_response(value, param, _PROVIDER, "a multimodal function response")
+    return {"type": "tool_result", "tool_use_id": call_id, "content": content}
 
 
 def _blocks(parts: list[Any], param: str, calls: _Calls, model: bool) -> list[JSON]:
@@ -417,25 +382,6 @@ def _apply_config(config: JSON, out: JSON) -> int | None:
     return budget
 
 
-def _apply_max_tokens_and_thinking(budget: int | None, out: JSON) -> None:
-    """As `openai_anthropic` does: the thinking budget counts in max_tokens and must be below it."""
-    max_tokens = out.get("max_tokens")
-    if budget is None or in_tool_loop(out["messages"]):
-        out["max_tokens"] = DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens
-        return
-    if max_tokens is None:
-        max_tokens = min(budget + DEFAULT_MAX_TOKENS, MAX_DEFAULT_WITH_THINKING)
-    budget = min(budget, max_tokens - 1)
-    if budget < MIN_THINKING_BUDGET:
-        raise _refuse(
-            f"{_CONFIG}.thinkingConfig",
-            f"thinking within {max_tokens} tokens (Anthropic thinks with a budget of at least "
-            f"{MIN_THINKING_BUDGET} tokens below `max_tokens`)",
-        )
-    out["max_tokens"] = max_tokens
-    out["thinking"] = {"type": "enabled", "budget_tokens": budget}
-
-
 def translate_request(body: JSON, upstream_model: str) -> JSON:
     if not isinstance(body, dict):
         raise invalid("body", "a JSON object")
@@ -469,7 +415,7 @@ def translate_request(body: JSON, upstream_model: str) -> JSON:
     labels = request.get("labels")
     if labels is not None:
         as_dict(labels, "labels")
-    _apply_max_tokens_and_thinking(budget, out)
+    apply_max_tokens_and_thinking(out.get("max_tokens"), budget, out, f"{_CONFIG}.thinkingConfig", "thinking")
     stream = request.get("stream")
     if stream is not None and as_bool(stream, "stream"):
         out["stream"] = True
@@ -492,22 +438,13 @@ _FINISH_REASONS = {
 
 
 def _finish_reason(stop_reason: Any) -> str:
-    if not isinstance(stop_reason, str):
-        return "STOP"
-    return _FINISH_REASONS.get(stop_reason, "OTHER")
+    return gemini_finish_reason(_FINISH_REASONS, stop_reason)
 
 
 def _function_call(block: JSON) -> JSON:
     tool_input = block.get("input")
-    call: JSON = {"name": nonempty(block.get("name")) or "", "args": tool_input if isinstance(tool_input, dict) else {}}
-    call_id = nonempty(block.get("id"))
-    if call_id:
-        call = {"id": call_id, **call}
-    return {"functionCall": call}
-
-
-def _response_id(message_id: Any) -> str:
-    return nonempty(message_id) or uuid.uuid4().hex
+    name = nonempty(block.get("name")) or ""
+    return function_call_part(nonempty(block.get("id")), name, tool_input if isinstance(tool_input, dict) else {})
 
 
 def translate_response(body: Any) -> tuple[JSON, Usage]:
@@ -557,11 +494,6 @@ def translate_error(status: int, body: bytes) -> bytes:
 # Streaming: Anthropic message stream events -> Gemini GenerateContentResponse events
 # ---------------------------------------------------------------------------------------------
 
-_END = b"\r\n\r\n"
-_EVENT_START = b'data: {"candidates":[{"content":{"parts":['
-_NOT_JSON = b"data: " + google_error_body(502, "the provider's stream has an event that is not a JSON object") + _END
-_USAGE_KEYS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
-
 
 class AnthropicToGeminiStream(EventStreamTranslator):
     """One streamed response: Anthropic events in, Gemini `GenerateContentResponse` events out.
@@ -596,13 +528,8 @@ class AnthropicToGeminiStream(EventStreamTranslator):
         self._end(out, stopped=False)
 
     def _on_event(self, sse: SSEEvent, out: list[bytes]) -> None:
-        try:
-            event = orjson.loads(sse.data)
-        except orjson.JSONDecodeError:
-            event = None
-        if not isinstance(event, dict):
-            out.append(_NOT_JSON)
-            self._ended = True
+        event = self._json_object(sse.data, NOT_JSON, out)
+        if event is None:
             return
         kind = event.get("type") or sse.event
         if kind == "content_block_delta":
@@ -613,7 +540,7 @@ class AnthropicToGeminiStream(EventStreamTranslator):
             if delta_kind == "text_delta":
                 self._text(delta.get("text"), out)
             elif delta_kind == "input_json_delta":
-                call = self._calls.get(_index(event))
+                call = self._calls.get(event_index(event))
                 fragment = nonempty(delta.get("partial_json"))
                 if call is not None and fragment:
                     call[2].append(fragment)
@@ -630,14 +557,14 @@ class AnthropicToGeminiStream(EventStreamTranslator):
                 self._text(block.get("thinking"), out, thought=True)
             elif block_kind == "tool_use":
                 start_input = block.get("input")
-                self._calls[_index(event)] = [
+                self._calls[event_index(event)] = [
                     nonempty(block.get("id")),
                     nonempty(block.get("name")) or "",
                     [],
                     start_input if isinstance(start_input, dict) else {},
                 ]
         elif kind == "content_block_stop":
-            call = self._calls.pop(_index(event), None)
+            call = self._calls.pop(event_index(event), None)
             if call is not None:
                 self._send(orjson.dumps(_call_part(call)), out)
         elif kind == "message_delta":
@@ -654,7 +581,7 @@ class AnthropicToGeminiStream(EventStreamTranslator):
             self._end(out, stopped=True)
         elif kind == "error":
             status, _, message = provider_stream_error(event)
-            out.append(b"data: " + google_error_body(status, message) + _END)
+            out.append(error_event(status, message))
             self._ended = True
         # `ping` and event types Anthropic may add are skipped.
 
@@ -667,7 +594,7 @@ class AnthropicToGeminiStream(EventStreamTranslator):
     def _send(self, part: bytes, out: list[bytes]) -> None:
         if not self._started:
             self._start(None)
-        out.append(_EVENT_START + part + self._tail)
+        out.append(EVENT_START + part + self._tail)
 
     def _start(self, message_id: Any) -> None:
         if self._started:
@@ -676,17 +603,13 @@ class AnthropicToGeminiStream(EventStreamTranslator):
         self._tail = b'],"role":"model"},"index":0}],"modelVersion":%s,"responseId":%s}%s' % (
             orjson.dumps(self._model),
             orjson.dumps(_response_id(message_id)),
-            _END,
+            EVENT_END,
         )
 
     def _count(self, usage: Any) -> None:
         if not isinstance(usage, dict):
             return
-        counts = self._counts if self._counts is not None else dict.fromkeys(_USAGE_KEYS, 0)
-        for key in _USAGE_KEYS:
-            value = usage.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                counts[key] = value
+        counts = merged_stream_usage(self._counts, usage)
         self._counts = counts
         self._usage = anthropic_usage(counts)
 
@@ -704,7 +627,7 @@ class AnthropicToGeminiStream(EventStreamTranslator):
             orjson.dumps(usage_metadata(self._usage or Usage())),
             self._tail[self._tail.index(b'"modelVersion"') :],
         )
-        out.append(_EVENT_START + b",".join(orjson.dumps(part) for part in parts_or_empty(parts)) + tail)
+        out.append(EVENT_START + b",".join(orjson.dumps(part) for part in parts_or_empty(parts)) + tail)
         self._ended = True
 
 
@@ -722,11 +645,6 @@ def _call_part(call: list[Any]) -> JSON:
     return _function_call({"id": call_id, "name": name, "input": tool_input})
 
 
-def _index(event: JSON) -> int:
-    index = event.get("index")
-    return index if isinstance(index, int) else -1
-
-
 class GeminiToAnthropic:
     """Gemini generateContent clients, Anthropic Messages providers."""
 
@@ -740,8 +658,7 @@ class GeminiToAnthropic:
         return translate_response(body)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
-        model = client_request.get("model")
-        return AnthropicToGeminiStream(model if isinstance(model, str) else "", include_thoughts(client_request))
+        return AnthropicToGeminiStream(client_model(client_request), include_thoughts(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

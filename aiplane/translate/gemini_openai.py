@@ -13,8 +13,8 @@ dropping it would change what the client gets:
 
 - mapped: `systemInstruction`; `contents` (roles `user` and `model`, and `function`, the old role
   of function responses) with `text`, `inlineData` images, `fileData` images at http(s) URLs,
-  `functionCall` and `functionResponse` parts (see `_Calls` for their ids); `tools`'
-  `functionDeclarations` (`parameters`, a Gemini Schema made JSON Schema, or
+  `functionCall` and `functionResponse` parts (see `gemini_wire.FunctionCallPairing` for their
+  ids); `tools`' `functionDeclarations` (`parameters`, a Gemini Schema made JSON Schema, or
   `parametersJsonSchema`); `toolConfig.functionCallingConfig`; and in `generationConfig`:
   `temperature`, `topP`, `maxOutputTokens`, `stopSequences`, `candidateCount` (`n`),
   `presencePenalty`, `frequencyPenalty`, `seed`, `responseMimeType` with `responseSchema` or
@@ -36,7 +36,6 @@ dropping it would change what the client gets:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +51,7 @@ from aiplane.translate.common import (
     as_list,
     as_number,
     as_str,
+    client_model,
     effort_for_budget,
     invalid,
     nonempty,
@@ -81,7 +81,15 @@ from aiplane.translate.gemini_wire import (
     DECLARATION_FIELDS as _DECLARATION_FIELDS,
 )
 from aiplane.translate.gemini_wire import (
-    FILE_FIELDS as _FILE_FIELDS,
+    EVENT_END,
+    EVENT_START,
+    NOT_JSON,
+    FunctionCallPairing,
+    error_event,
+    file_uri_and_type,
+    function_call_part,
+    proto_message,
+    standard_base64,
 )
 from aiplane.translate.gemini_wire import (
     PART_FIELDS as _PART_FIELDS,
@@ -94,9 +102,6 @@ from aiplane.translate.gemini_wire import (
 )
 from aiplane.translate.gemini_wire import (
     REQUEST_FIELDS as _REQUEST_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    RESPONSE_FIELDS as _RESPONSE_FIELDS,
 )
 from aiplane.translate.gemini_wire import (
     SAFETY_FIELDS as _SAFETY_FIELDS,
@@ -116,6 +121,7 @@ from aiplane.translate.gemini_wire import (
 from aiplane.translate.gemini_wire import (
     enum_value as _enum,
 )
+from aiplane.translate.gemini_wire import finish_reason as gemini_finish_reason
 from aiplane.translate.gemini_wire import (
     google_error_body as _error_body,
 )
@@ -134,9 +140,7 @@ from aiplane.translate.gemini_wire import (
 from aiplane.translate.gemini_wire import (
     parts_or_empty as _parts_or_empty,
 )
-from aiplane.translate.gemini_wire import (
-    proto_message,
-)
+from aiplane.translate.gemini_wire import response_id as _response_id
 from aiplane.translate.gemini_wire import (
     usage_metadata as _usage_metadata,
 )
@@ -147,17 +151,18 @@ from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 # ---------------------------------------------------------------------------------------------
 
 
+_PROVIDER = "OpenAI Chat Completions"
+
+
 def _refuse(param: str, what: str) -> UnsupportedFeature:
-    return refuse(param, what, "OpenAI Chat Completions")
+    return refuse(param, what, _PROVIDER)
 
 
 def _message(value: Any, param: str, fields: frozenset[str]) -> JSON:
-    return proto_message(value, param, fields, "OpenAI Chat Completions")
+    return proto_message(value, param, fields, _PROVIDER)
 
 
 # --- Contents ----------------------------------------------------------------------------------
-
-_URL_SAFE_BASE64 = str.maketrans("-_", "+/")
 
 
 def _image_part(url: str, detail: str | None) -> JSON:
@@ -171,47 +176,20 @@ def _inline_image(value: Any, param: str, detail: str | None) -> JSON:
     data = as_str(blob.get("data"), f"{param}.data")
     if not media_type.lower().startswith("image/"):
         raise _refuse(f"{param}.mimeType", f"inline data of type `{media_type}` (images only)")
-    # protobuf JSON takes bytes in URL-safe base64 and without padding too; a data URL wants neither.
-    if "-" in data or "_" in data:
-        data = data.translate(_URL_SAFE_BASE64)
-    if len(data) % 4:
-        data += "=" * (-len(data) % 4)
-    return _image_part(f"data:{media_type};base64,{data}", detail)
+    return _image_part(f"data:{media_type};base64,{standard_base64(data)}", detail)
 
 
 def _file_image(value: Any, param: str, detail: str | None) -> JSON:
-    file = _message(value, param, _FILE_FIELDS)
-    uri = as_str(file.get("fileUri"), f"{param}.fileUri")
-    media_type = file.get("mimeType")
-    media_type = "" if media_type is None else as_str(media_type, f"{param}.mimeType")
-    lowered = uri.lower()
-    if not lowered.startswith(("https://", "http://")):
-        raise _refuse(f"{param}.fileUri", "a file that is not at an http(s) URL")
-    if lowered.startswith("https://generativelanguage.googleapis.com/"):
-        raise _refuse(f"{param}.fileUri", "a file in Google's Files API")
+    uri, media_type = file_uri_and_type(value, param, _PROVIDER)
     if not media_type.lower().startswith("image/"):
         raise _refuse(f"{param}.mimeType", f"a file of type `{media_type or 'unknown'}` (images only)")
     return _image_part(uri, detail)
 
 
-class _Calls:
-    """Pairs each `functionResponse` with a `functionCall` of the model turn before it.
+class _Calls(FunctionCallPairing):
+    """OpenAI tool calls for a request's function calls; a call without an id gets `call_<n>`."""
 
-    OpenAI pairs them by id; Gemini's ids are optional, and SDKs leave them out. A call without
-    one gets `call_<n>`, n counting the calls in the request from 0: the same history gets the
-    same ids in every request, which keeps the provider's prompt cache warm. A response with an
-    id answers the call of that id; one without answers the first call of its name that is not
-    answered yet, so parallel calls of one function are answered in the order they were made.
-    """
-
-    __slots__ = ("_made", "_open")
-
-    def __init__(self) -> None:
-        self._made = 0
-        self._open: list[tuple[str, str]] = []  # (name, id) of the last model turn's calls not answered yet
-
-    def model_turn(self) -> None:
-        self._open = []
+    __slots__ = ()
 
     def call(self, value: Any, param: str) -> JSON:
         call = _message(value, param, _CALL_FIELDS)
@@ -224,32 +202,11 @@ class _Calls:
         self._open.append((name, call_id))
         return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
-    def answer(self, name: str, response_id: str | None, param: str) -> str:
-        for i, (call_name, call_id) in enumerate(self._open):
-            if (call_id == response_id) if response_id else (call_name == name):
-                del self._open[i]
-                return call_id
-        if response_id:
-            return response_id  # an id the client knows of: whether it answers a call is the provider's to say
-        raise invalid(
-            f"{param}.name", f"the name of a function the model called before and not yet answered (`{name}`)"
-        )
-
 
 def _tool_message(value: Any, param: str, calls: _Calls) -> JSON:
-    response = _message(value, param, _RESPONSE_FIELDS)
-    name = as_str(response.get("name"), f"{param}.name")
-    if response.get("parts"):
-        raise _refuse(f"{param}.parts", "a multimodal function response (OpenAI tool results are text)")
-    if response.get("willContinue") is not None and as_bool(response["willContinue"], f"{param}.willContinue"):
-        raise _refuse(f"{param}.willContinue", "a function response in several parts (non-blocking functions)")
-    if response.get("scheduling") is not None:
-        raise _refuse(f"{param}.scheduling", "scheduling a non-blocking function's response")
-    result = response.get("response")
-    content = "{}" if result is None else _json_text(as_dict(result, f"{param}.response"), f"{param}.response")
-    response_id = response.get("id")
-    response_id = as_str(response_id, f"{param}.id") if response_id else None
-    return {"role": "tool", "tool_call_id": calls.answer(name, response_id, param), "content": content}
+    multimodal = "a multimodal function response (OpenAI tool results are text)"
+    call_id, content = calls.answer_response(value, param, _PROVIDER, multimodal)
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
 def _user_messages(parts: list[Any], param: str, calls: _Calls, detail: str | None) -> list[JSON]:
@@ -666,16 +623,8 @@ _FINISH_REASONS = {
 
 
 def _finish_reason(reason: Any) -> str:
-    """Gemini's finishReason for an OpenAI finish_reason: OTHER for one Gemini has no name for."""
-    if not isinstance(reason, str):
-        return "STOP"  # a compatible server that leaves it out of a whole response
-    return _FINISH_REASONS.get(reason, "OTHER")
-
-
-def _function_call(call_id: str | None, name: str, args: JSON) -> JSON:
-    # The provider's id goes to the client, which sends it back with the call and its response.
-    call: JSON = {"id": call_id, "name": name, "args": args} if call_id else {"name": name, "args": args}
-    return {"functionCall": call}
+    """Gemini's finishReason for an OpenAI finish_reason."""
+    return gemini_finish_reason(_FINISH_REASONS, reason)
 
 
 def _candidate(choice: JSON, position: int) -> JSON:
@@ -691,17 +640,13 @@ def _candidate(choice: JSON, position: int) -> JSON:
         function = call.get("function") if isinstance(call, dict) else None
         if isinstance(function, dict):
             name = nonempty(function.get("name")) or ""
-            parts.append(_function_call(nonempty(call.get("id")), name, tool_arguments(function.get("arguments"))))
+            parts.append(function_call_part(nonempty(call.get("id")), name, tool_arguments(function.get("arguments"))))
     index = choice.get("index")
     return {
         "content": {"parts": _parts_or_empty(parts), "role": "model"},
         "finishReason": _finish_reason(choice.get("finish_reason")),
         "index": index if isinstance(index, int) and not isinstance(index, bool) else position,
     }
-
-
-def _response_id(completion_id: Any) -> str:
-    return nonempty(completion_id) or uuid.uuid4().hex
 
 
 def translate_response(body: Any) -> tuple[JSON, Usage]:
@@ -737,10 +682,7 @@ def translate_error(status: int, body: bytes) -> bytes:
 # Streaming: OpenAI chat.completion.chunk events -> Gemini GenerateContentResponse events
 # ---------------------------------------------------------------------------------------------
 
-_END = b"\r\n\r\n"  # Gemini ends each event with CRLF CRLF; Google's SDKs take any line end
-_EVENT_START = b'data: {"candidates":[{"content":{"parts":['
 _DONE = b"[DONE]"
-_NOT_JSON = b"data: " + _error_body(502, "the provider's stream has an event that is not a JSON object") + _END
 
 
 class _Choice:
@@ -794,18 +736,13 @@ class OpenAIToGeminiStream(EventStreamTranslator):
         if data == _DONE:
             self._end(out, done=True)
             return
-        try:
-            chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            chunk = None
-        if not isinstance(chunk, dict):
-            out.append(_NOT_JSON)
-            self._ended = True
+        chunk = self._json_object(data, NOT_JSON, out)
+        if chunk is None:
             return
         error = chunk.get("error")
         if error is not None:
             status, message = openai_stream_error(error)
-            out.append(b"data: " + _error_body(status, message) + _END)
+            out.append(error_event(status, message))
             self._ended = True
             return
         usage = chunk.get("usage")
@@ -877,13 +814,13 @@ class OpenAIToGeminiStream(EventStreamTranslator):
             return  # not whole yet: its fragments may still come
         if isinstance(args, dict):
             entry[3] = True
-            self._send(index, orjson.dumps(_function_call(entry[0], entry[1], args)), out)
+            self._send(index, orjson.dumps(function_call_part(entry[0], entry[1], args)), out)
 
     def _send(self, index: int, part: bytes, out: list[bytes]) -> None:
         end = self._event_ends.get(index)
         if end is None:
             end = self._event_ends[index] = b'],"role":"model"},"index":%d}],%s' % (index, self._tail)
-        out.append(_EVENT_START + part + end)
+        out.append(EVENT_START + part + end)
 
     def _start(self, completion_id: Any) -> None:
         self._started = True
@@ -891,7 +828,7 @@ class OpenAIToGeminiStream(EventStreamTranslator):
         self._tail = b'"modelVersion":%s,"responseId":%s}%s' % (
             orjson.dumps(self._model),
             orjson.dumps(self._response_id),
-            _END,
+            EVENT_END,
         )
 
     def _end(self, out: list[bytes], done: bool) -> None:
@@ -902,7 +839,7 @@ class OpenAIToGeminiStream(EventStreamTranslator):
         for index in sorted(choices):
             state = choices[index]
             parts = [
-                _function_call(call_id, name, tool_arguments("".join(fragments) or "{}"))
+                function_call_part(call_id, name, tool_arguments("".join(fragments) or "{}"))
                 for call_id, name, fragments, sent in state.calls.values()
                 if not sent
             ]
@@ -923,7 +860,7 @@ class OpenAIToGeminiStream(EventStreamTranslator):
             "modelVersion": self._model,
             "responseId": self._response_id,
         }
-        out.append(b"data: " + orjson.dumps(event) + _END)
+        out.append(b"data: " + orjson.dumps(event) + EVENT_END)
         self._ended = True
 
 
@@ -941,8 +878,7 @@ class GeminiToOpenAI:
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         """Reasoning text goes to the client as `thought` parts when it set `includeThoughts`."""
-        model = client_request.get("model")
-        return OpenAIToGeminiStream(model if isinstance(model, str) else "", _include_thoughts(client_request))
+        return OpenAIToGeminiStream(client_model(client_request), _include_thoughts(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

@@ -61,6 +61,14 @@ def sign_function_calls(turns: list[JSON]) -> None:
 
 
 # Gemini's finish reasons that say the answer was withheld or cut for its content.
+def apply_function_tools(declarations: list[JSON], calling_config: JSON | None, out: JSON) -> None:
+    """The request's `tools` and `toolConfig`: without declarations, a tool choice means nothing."""
+    if declarations:
+        out["tools"] = [{"functionDeclarations": declarations}]
+        if calling_config is not None:
+            out["toolConfig"] = {"functionCallingConfig": calling_config}
+
+
 SAFETY_FINISH_REASONS = frozenset(
     {
         "SAFETY",

@@ -2,13 +2,15 @@
 
 Reading a client's request: protobuf JSON messages whose fields come in lowerCamelCase or
 snake_case (`proto_message`), enums by name in any case, Gemini Schemas as JSON Schema, and the
-field names of each message. Writing to the client: usageMetadata, error bodies in Google's
-shape, the empty-text part of a candidate with nothing to say. Moved here from
-`gemini_openai.py`, which uses them as before.
+field names of each message; pairing function responses with calls (`FunctionCallPairing`).
+Writing to the client: usageMetadata, error bodies and events in Google's shape, the empty-text
+part of a candidate with nothing to say, function call parts, response ids and finish reasons,
+and the bytes around a stream's events. Shared by `gemini_openai.py` and `gemini_anthropic.py`.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
@@ -23,6 +25,7 @@ from aiplane.translate.common import (
     as_str,
     google_status,
     invalid,
+    nonempty,
     refuse,
 )
 
@@ -274,3 +277,113 @@ def include_thoughts(request: JSON) -> bool:
     if not isinstance(thinking, dict):
         return False
     return thinking.get("includeThoughts", thinking.get("include_thoughts")) is True
+
+
+# --- Writing to the client ---------------------------------------------------------------------
+
+_URL_SAFE_BASE64 = str.maketrans("-_", "+/")
+
+
+def standard_base64(data: str) -> str:
+    """protobuf JSON takes bytes in URL-safe base64 and without padding too; providers want neither."""
+    if "-" in data or "_" in data:
+        data = data.translate(_URL_SAFE_BASE64)
+    if len(data) % 4:
+        data += "=" * (-len(data) % 4)
+    return data
+
+
+def file_uri_and_type(value: Any, param: str, provider: str) -> tuple[str, str]:
+    """A `fileData` part's URI and media type ("" when left out): an http(s) URL, not Google's Files API."""
+    file = proto_message(value, param, FILE_FIELDS, provider)
+    uri = as_str(file.get("fileUri"), f"{param}.fileUri")
+    media_type = file.get("mimeType")
+    media_type = "" if media_type is None else as_str(media_type, f"{param}.mimeType")
+    lowered = uri.lower()
+    if not lowered.startswith(("https://", "http://")):
+        raise refuse(f"{param}.fileUri", "a file that is not at an http(s) URL", provider)
+    if lowered.startswith("https://generativelanguage.googleapis.com/"):
+        raise refuse(f"{param}.fileUri", "a file in Google's Files API", provider)
+    return uri, media_type
+
+
+class FunctionCallPairing:
+    """Pairs each `functionResponse` with a `functionCall` of the model turn before it.
+
+    Providers pair them by id; Gemini's ids are optional, and SDKs leave them out. A call without
+    one gets an id numbered by `_made`, counting the calls in the request from 0: the same history
+    gets the same ids in every request, which keeps the provider's prompt cache warm. A response
+    with an id answers the call of that id; one without answers the first call of its name that is
+    not answered yet, so parallel calls of one function are answered in the order they were made.
+    Each pair's subclass makes the provider's call from a `functionCall` (`call`).
+    """
+
+    __slots__ = ("_made", "_open")
+
+    def __init__(self) -> None:
+        self._made = 0
+        self._open: list[tuple[str, str]] = []  # (name, id) of the last model turn's calls not answered yet
+
+    def model_turn(self) -> None:
+        self._open = []
+
+    def answer_response(self, value: Any, param: str, provider: str, multimodal: str) -> tuple[str, str]:
+        """A `functionResponse`'s call id, paired by `answer`, and its response as JSON text.
+
+        A multimodal response is refused saying `multimodal`; so are non-blocking functions'.
+        """
+        response = proto_message(value, param, RESPONSE_FIELDS, provider)
+        name = as_str(response.get("name"), f"{param}.name")
+        if response.get("parts"):
+            raise refuse(f"{param}.parts", multimodal, provider)
+        if response.get("willContinue") is not None and as_bool(response["willContinue"], f"{param}.willContinue"):
+            raise refuse(
+                f"{param}.willContinue", "a function response in several parts (non-blocking functions)", provider
+            )
+        if response.get("scheduling") is not None:
+            raise refuse(f"{param}.scheduling", "scheduling a non-blocking function's response", provider)
+        result = response.get("response")
+        content = "{}" if result is None else json_text(as_dict(result, f"{param}.response"), f"{param}.response")
+        response_id = response.get("id")
+        response_id = as_str(response_id, f"{param}.id") if response_id else None
+        return self.answer(name, response_id, param), content
+
+    def answer(self, name: str, response_id: str | None, param: str) -> str:
+        for i, (call_name, call_id) in enumerate(self._open):
+            if (call_id == response_id) if response_id else (call_name == name):
+                del self._open[i]
+                return call_id
+        if response_id:
+            return response_id  # an id the client knows of: whether it answers a call is the provider's to say
+        raise invalid(
+            f"{param}.name", f"the name of a function the model called before and not yet answered (`{name}`)"
+        )
+
+
+def response_id(provider_id: Any) -> str:
+    return nonempty(provider_id) or uuid.uuid4().hex
+
+
+def finish_reason(reasons: dict[str, str], provider_reason: Any) -> str:
+    """Gemini's finishReason for a provider's, by `reasons`: OTHER for one Gemini has no name for."""
+    if not isinstance(provider_reason, str):
+        return "STOP"  # a compatible server that leaves it out of a whole response
+    return reasons.get(provider_reason, "OTHER")
+
+
+def function_call_part(call_id: str | None, name: str, args: JSON) -> JSON:
+    # The provider's id goes to the client, which sends it back with the call and its response.
+    call: JSON = {"id": call_id, "name": name, "args": args} if call_id else {"name": name, "args": args}
+    return {"functionCall": call}
+
+
+EVENT_END = b"\r\n\r\n"  # Gemini ends each event with CRLF CRLF; Google's SDKs take any line end
+EVENT_START = b'data: {"candidates":[{"content":{"parts":['
+
+
+def error_event(status: int, message: str) -> bytes:
+    """An error as a stream event."""
+    return b"data: " + google_error_body(status, message) + EVENT_END
+
+
+NOT_JSON = error_event(502, "the provider's stream has an event that is not a JSON object")

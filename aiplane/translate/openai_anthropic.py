@@ -35,11 +35,10 @@ from typing import Any
 import orjson
 
 from aiplane.translate.anthropic_wire import (
-    DEFAULT_MAX_TOKENS,
-    MAX_DEFAULT_WITH_THINKING,
-    MIN_THINKING_BUDGET,
     anthropic_usage,
-    in_tool_loop,
+    apply_max_tokens_and_thinking,
+    event_index,
+    merged_stream_usage,
     provider_stream_error,
 )
 from aiplane.translate.anthropic_wire import provider_error_type as _anthropic_error_type
@@ -60,6 +59,21 @@ from aiplane.translate.common import (
     read_provider_error,
     refuse,
 )
+from aiplane.translate.openai_wire import (
+    DELTA_END,
+    DONE,
+    NOT_JSON,
+    ROLE_DELTA,
+    arguments_json,
+    chunk_prefix,
+    completion_id,
+    error_event,
+    finish_chunk,
+    stream_settings,
+    usage_chunk,
+)
+from aiplane.translate.openai_wire import error_body as openai_error_body
+from aiplane.translate.openai_wire import finish_reason as openai_finish_reason
 from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 # ---------------------------------------------------------------------------------------------
@@ -344,22 +358,8 @@ def _apply_max_tokens_and_reasoning(body: JSON, out: JSON) -> None:
         if not isinstance(effort, str) or effort not in THINKING_BUDGETS:
             raise invalid("reasoning_effort", f"one of `none`, `{'`, `'.join(THINKING_BUDGETS)}`")
         budget = THINKING_BUDGETS[effort]
-    if budget is None or in_tool_loop(out["messages"]):
-        out["max_tokens"] = DEFAULT_MAX_TOKENS if max_tokens is None else max_tokens
-        return
-    # Like OpenAI's reasoning tokens, Anthropic's thinking counts in max_tokens, and the budget
-    # must be below it: within a small limit the thinking gets all but the last token of it.
-    if max_tokens is None:
-        max_tokens = min(budget + DEFAULT_MAX_TOKENS, MAX_DEFAULT_WITH_THINKING)
-    budget = min(budget, max_tokens - 1)
-    if budget < MIN_THINKING_BUDGET:
-        raise _refuse(
-            "reasoning_effort",
-            f"reasoning within {max_tokens} tokens (Anthropic thinks with a budget of at least "
-            f"{MIN_THINKING_BUDGET} tokens below `max_tokens`)",
-        )
-    out["max_tokens"] = max_tokens
-    out["thinking"] = {"type": "enabled", "budget_tokens": budget}
+    # Like OpenAI's reasoning tokens, Anthropic's thinking counts in max_tokens.
+    apply_max_tokens_and_thinking(max_tokens, budget, out, "reasoning_effort", "reasoning")
 
 
 def _apply_user(body: JSON, out: JSON) -> None:
@@ -514,9 +514,8 @@ _FINISH_REASONS = {
 
 
 def _finish_reason(stop_reason: Any, used_tools: bool) -> str:
-    """OpenAI's finish_reason for Anthropic's stop_reason; OpenAI clients loop on `tool_calls`."""
-    reason = _FINISH_REASONS.get(stop_reason, "stop") if isinstance(stop_reason, str) else "stop"
-    return "tool_calls" if reason == "stop" and used_tools else reason
+    """OpenAI's finish_reason for Anthropic's stop_reason."""
+    return openai_finish_reason(_FINISH_REASONS, stop_reason, used_tools)
 
 
 def _usage(value: Any) -> tuple[JSON, Usage]:
@@ -539,17 +538,6 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     return wire, usage
 
 
-def _completion_id(message_id: Any) -> str:
-    return f"chatcmpl-{nonempty(message_id) or uuid.uuid4().hex}"
-
-
-def _arguments(tool_input: Any) -> str:
-    try:
-        return orjson.dumps(tool_input if isinstance(tool_input, dict) else {}).decode()
-    except orjson.JSONEncodeError:
-        return "{}"
-
-
 def translate_response(body: JSON) -> tuple[JSON, Usage]:
     content = body.get("content")
     texts: list[str] = []
@@ -568,7 +556,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
             if thought:
                 thoughts.append(thought)
         elif kind == "tool_use":
-            function = {"name": nonempty(block.get("name")) or "", "arguments": _arguments(block.get("input"))}
+            function = {"name": nonempty(block.get("name")) or "", "arguments": arguments_json(block.get("input"))}
             call_id = nonempty(block.get("id")) or f"call_{uuid.uuid4().hex}"
             tool_calls.append({"id": call_id, "type": "function", "function": function})
     # Text blocks are one answer cut where a tool call or a citation sat: joined as streamed.
@@ -579,7 +567,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
         message["tool_calls"] = tool_calls
     wire_usage, usage = _usage(body.get("usage"))
     return {
-        "id": _completion_id(body.get("id")),
+        "id": completion_id(body.get("id")),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": nonempty(body.get("model")) or "",
@@ -599,45 +587,22 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
 # Errors
 # ---------------------------------------------------------------------------------------------
 
-# OpenAI's error type for each status; its SDKs choose the exception by the status alone.
-_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    429: "rate_limit_error",
-}
-
-
-def _error_type(status: int) -> str:
-    return _ERROR_TYPES.get(status) or ("server_error" if status >= 500 else "invalid_request_error")
-
-
-def _error_body(status: int, message: str, code: str | None) -> bytes:
-    # `code` keeps Anthropic's own error type (`overloaded_error`, `request_too_large`, ...).
-    return orjson.dumps({"error": {"message": message, "type": _error_type(status), "param": None, "code": code}})
-
 
 def translate_error(status: int, body: bytes) -> bytes:
+    # `code` keeps Anthropic's own error type (`overloaded_error`, `request_too_large`, ...).
     message, parsed = read_provider_error(status, body)
-    return _error_body(status, message, _anthropic_error_type(parsed))
+    return openai_error_body(status, message, _anthropic_error_type(parsed))
 
 
 def _stream_error(event: JSON) -> bytes:
     """An error event inside the provider's stream, which has no HTTP status of its own."""
     status, kind, message = provider_stream_error(event)
-    return b"data: " + _error_body(status, message, kind) + b"\n\n"
+    return error_event(status, message, kind)
 
 
 # ---------------------------------------------------------------------------------------------
 # Streaming: Anthropic message stream events -> OpenAI chat.completion.chunk events
 # ---------------------------------------------------------------------------------------------
-
-_CHUNK_END = b',"logprobs":null,"finish_reason":null}]}\n\n'
-_DELTA_END = b"}" + _CHUNK_END
-_DONE = b"data: [DONE]\n\n"
-_NOT_JSON = b"data: " + _error_body(500, "the provider's stream has an event that is not a JSON object", None) + b"\n\n"
-_USAGE_KEYS = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens", "output_tokens")
 
 
 class AnthropicToOpenAIStream(EventStreamTranslator):
@@ -681,13 +646,8 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
         self._end(out)
 
     def _on_event(self, sse: SSEEvent, out: list[bytes]) -> None:
-        try:
-            event = orjson.loads(sse.data)
-        except orjson.JSONDecodeError:
-            event = None
-        if not isinstance(event, dict):
-            out.append(_NOT_JSON)
-            self._ended = True
+        event = self._json_object(sse.data, NOT_JSON, out)
+        if event is None:
             return
         kind = event.get("type") or sse.event
         if kind == "content_block_delta":
@@ -695,10 +655,10 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
         elif kind == "content_block_start":
             self._on_block_start(event, out)
         elif kind == "content_block_stop":
-            index = _index(event)
+            index = event_index(event)
             start_input = self._start_inputs.pop(index, None)
             if start_input is not None:
-                out.append(self._tool_prefixes[index] + orjson.dumps(_arguments(start_input)) + b"}}]" + _DELTA_END)
+                out.append(self._tool_prefixes[index] + orjson.dumps(arguments_json(start_input)) + b"}}]" + DELTA_END)
         elif kind == "message_delta":
             self._start(None, out)
             delta = event.get("delta")
@@ -725,12 +685,12 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
         if kind == "text_delta":
             self._append(b'{"content":', delta.get("text"), out)
         elif kind == "input_json_delta":
-            index = _index(event)
+            index = event_index(event)
             prefix = self._tool_prefixes.get(index)
             fragment = nonempty(delta.get("partial_json"))
             if prefix is not None and fragment:
                 self._start_inputs.pop(index, None)  # the deltas carry the input
-                out.append(prefix + orjson.dumps(fragment) + b"}}]" + _DELTA_END)
+                out.append(prefix + orjson.dumps(fragment) + b"}}]" + DELTA_END)
         elif kind == "thinking_delta":
             self._append(b'{"reasoning_content":', delta.get("thinking"), out)
         # `signature_delta` (OpenAI clients cannot send thinking back) and `citations_delta` are dropped.
@@ -739,7 +699,7 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
         text = nonempty(text)
         if text:
             self._start(None, out)
-            out.append(self._prefix + field + orjson.dumps(text) + _DELTA_END)
+            out.append(self._prefix + field + orjson.dumps(text) + DELTA_END)
 
     def _on_block_start(self, event: JSON, out: list[bytes]) -> None:
         block = event.get("content_block")
@@ -752,7 +712,7 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
             self._append(b'{"reasoning_content":', block.get("thinking"), out)
         elif kind == "tool_use":
             self._start(None, out)
-            index, n = _index(event), self._tool_calls
+            index, n = event_index(event), self._tool_calls
             self._tool_calls += 1
             call = {
                 "index": n,
@@ -760,7 +720,7 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
                 "type": "function",
                 "function": {"name": nonempty(block.get("name")) or "", "arguments": ""},
             }
-            out.append(self._prefix + b'{"tool_calls":[' + orjson.dumps(call) + b"]" + _DELTA_END)
+            out.append(self._prefix + b'{"tool_calls":[' + orjson.dumps(call) + b"]" + DELTA_END)
             self._tool_prefixes[index] = self._prefix + b'{"tool_calls":[{"index":%d,"function":{"arguments":' % n
             # Anthropic starts every tool_use block with `input: {}` and streams the input;
             # a compatible server that sends it whole here gets it sent when the block ends.
@@ -773,11 +733,7 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
         # Anthropic's counts are cumulative: the latest value of each stands.
         if not isinstance(usage, dict):
             return
-        counts = self._counts if self._counts is not None else dict.fromkeys(_USAGE_KEYS, 0)
-        for key in _USAGE_KEYS:
-            value = usage.get(key)
-            if isinstance(value, int) and not isinstance(value, bool):
-                counts[key] = value
+        counts = merged_stream_usage(self._counts, usage)
         self._counts = counts
         self._usage = _usage(counts)[1]
 
@@ -785,36 +741,18 @@ class AnthropicToOpenAIStream(EventStreamTranslator):
         if self._started:
             return
         self._started = True
-        self._completion_id = _completion_id(message_id)
-        self._prefix = b'data: {"id":%s,"object":"chat.completion.chunk","created":%d,"model":%s,%s' % (
-            orjson.dumps(self._completion_id),
-            self._created,
-            orjson.dumps(self._model),
-            b'"choices":[{"index":0,"delta":',
-        )
-        out.append(self._prefix + b'{"role":"assistant","content":""' + _DELTA_END)
+        self._completion_id = completion_id(message_id)
+        self._prefix = chunk_prefix(self._completion_id, self._created, self._model)
+        out.append(self._prefix + ROLE_DELTA)
 
     def _end(self, out: list[bytes]) -> None:
         self._start(None, out)
         finish_reason = _finish_reason(self._stop_reason, self._tool_calls > 0)
-        out.append(self._prefix + b'{},"logprobs":null,"finish_reason":"%s"}]}\n\n' % finish_reason.encode())
+        out.append(finish_chunk(self._prefix, finish_reason))
         if self._include_usage:
-            usage_chunk = {
-                "id": self._completion_id,
-                "object": "chat.completion.chunk",
-                "created": self._created,
-                "model": self._model,
-                "choices": [],
-                "usage": _usage(self._counts)[0],
-            }
-            out.append(b"data: " + orjson.dumps(usage_chunk) + b"\n\n")
-        out.append(_DONE)
+            out.append(usage_chunk(self._completion_id, self._created, self._model, _usage(self._counts)[0]))
+        out.append(DONE)
         self._ended = True
-
-
-def _index(event: JSON) -> int:
-    index = event.get("index")
-    return index if isinstance(index, int) else -1
 
 
 class OpenAIToAnthropic:
@@ -830,10 +768,7 @@ class OpenAIToAnthropic:
         return translate_response(body)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
-        model = client_request.get("model")
-        options = client_request.get("stream_options")
-        include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        return AnthropicToOpenAIStream(model if isinstance(model, str) else "", include_usage)
+        return AnthropicToOpenAIStream(*stream_settings(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

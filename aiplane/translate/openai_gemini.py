@@ -58,11 +58,10 @@ from aiplane.translate.common import (
     count,
     invalid,
     nonempty,
-    openai_error_type,
     read_provider_error,
     refuse,
 )
-from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, file_data
+from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, apply_function_tools, file_data
 from aiplane.translate.gemini_provider_wire import candidate_parts as _parts
 from aiplane.translate.gemini_provider_wire import first_candidate as _candidate
 from aiplane.translate.gemini_provider_wire import google_error as _google_error
@@ -70,6 +69,21 @@ from aiplane.translate.gemini_provider_wire import merged_parts as _merged
 from aiplane.translate.gemini_provider_wire import prompt_blocked as _blocked
 from aiplane.translate.gemini_provider_wire import sign_function_calls as _sign_function_calls
 from aiplane.translate.gemini_provider_wire import stream_error as gemini_stream_error
+from aiplane.translate.openai_wire import (
+    DELTA_END,
+    DONE,
+    NOT_JSON,
+    ROLE_DELTA,
+    arguments_json,
+    chunk_prefix,
+    completion_id,
+    error_event,
+    finish_chunk,
+    stream_settings,
+    usage_chunk,
+)
+from aiplane.translate.openai_wire import error_body as openai_error_body
+from aiplane.translate.openai_wire import finish_reason as openai_finish_reason
 from aiplane.translate.sse import EventStreamTranslator, SSEEvent
 
 _AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mp3"}  # OpenAI's `input_audio` formats
@@ -332,12 +346,8 @@ def _apply_tools(body: JSON, out: JSON) -> None:
         as_bool(parallel, "parallel_tool_calls")
     tools = [] if value is None else as_list(value, "tools")
     declarations = [_function_declaration(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
-    config = None if choice is None else _function_calling_config(choice)
-    if declarations:
-        out["tools"] = [{"functionDeclarations": declarations}]
-        if config is not None:
-            out["toolConfig"] = {"functionCallingConfig": config}
-    # Without tools, a tool_choice is checked but means nothing.
+    config = None if choice is None else _function_calling_config(choice)  # checked even without tools
+    apply_function_tools(declarations, config, out)
 
 
 def _apply_max_tokens(body: JSON, config: JSON) -> None:
@@ -514,8 +524,7 @@ def _finish_reason(finish_reason: Any, used_tools: bool) -> str:
     Other reasons (`LANGUAGE`, `OTHER`, `MALFORMED_FUNCTION_CALL`, ...) end the answer with
     whatever it holds, as OpenAI's `stop` does.
     """
-    reason = _FINISH_REASONS.get(finish_reason, "stop") if isinstance(finish_reason, str) else "stop"
-    return "tool_calls" if reason == "stop" and used_tools else reason
+    return openai_finish_reason(_FINISH_REASONS, finish_reason, used_tools)
 
 
 def _usage(value: Any) -> tuple[JSON, Usage]:
@@ -541,17 +550,6 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     return wire, common
 
 
-def _completion_id(response_id: Any) -> str:
-    return f"chatcmpl-{nonempty(response_id) or uuid.uuid4().hex}"
-
-
-def _arguments(args: Any) -> str:
-    try:
-        return orjson.dumps(args if isinstance(args, dict) else {}).decode()
-    except orjson.JSONEncodeError:
-        return "{}"
-
-
 def translate_response(body: JSON) -> tuple[JSON, Usage]:
     candidate = _candidate(body)
     texts: list[str] = []
@@ -565,7 +563,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
             (thoughts if part.get("thought") is True else texts).append(text)
         call = part.get("functionCall")
         if isinstance(call, dict):
-            function = {"name": nonempty(call.get("name")) or "", "arguments": _arguments(call.get("args"))}
+            function = {"name": nonempty(call.get("name")) or "", "arguments": arguments_json(call.get("args"))}
             call_id = nonempty(call.get("id")) or f"call_{uuid.uuid4().hex}"
             tool_calls.append({"id": call_id, "type": "function", "function": function})
         # Inline data, executable code and other parts have nothing for an OpenAI client.
@@ -581,7 +579,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
         finish_reason = _finish_reason(None if candidate is None else candidate.get("finishReason"), bool(tool_calls))
     wire_usage, usage = _usage(body.get("usageMetadata"))
     return {
-        "id": _completion_id(body.get("responseId")),
+        "id": completion_id(body.get("responseId")),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": nonempty(body.get("modelVersion")) or "",
@@ -595,30 +593,21 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _error_body(status: int, message: str, code: str | None) -> bytes:
-    # `code` keeps Google's own status (`RESOURCE_EXHAUSTED`, `UNAVAILABLE`, ...).
-    return orjson.dumps({"error": {"message": message, "type": openai_error_type(status), "param": None, "code": code}})
-
-
 def translate_error(status: int, body: bytes) -> bytes:
+    # `code` keeps Google's own status (`RESOURCE_EXHAUSTED`, `UNAVAILABLE`, ...).
     message, parsed = read_provider_error(status, body)
-    return _error_body(status, message, nonempty(_google_error(parsed).get("status")))
+    return openai_error_body(status, message, nonempty(_google_error(parsed).get("status")))
 
 
 def _stream_error(error: Any) -> bytes:
     """An error event inside the provider's stream, which the stream's HTTP status does not tell."""
     code, message, google_status = gemini_stream_error(error)
-    return b"data: " + _error_body(code, message, google_status) + b"\n\n"
+    return error_event(code, message, google_status)
 
 
 # ---------------------------------------------------------------------------------------------
 # Streaming: Gemini `streamGenerateContent?alt=sse` events -> OpenAI chat.completion.chunk events
 # ---------------------------------------------------------------------------------------------
-
-_CHUNK_END = b',"logprobs":null,"finish_reason":null}]}\n\n'
-_DELTA_END = b"}" + _CHUNK_END
-_DONE = b"data: [DONE]\n\n"
-_NOT_JSON = b"data: " + _error_body(500, "the provider's stream has an event that is not a JSON object", None) + b"\n\n"
 
 
 class GeminiToOpenAIStream(EventStreamTranslator):
@@ -660,13 +649,8 @@ class GeminiToOpenAIStream(EventStreamTranslator):
         self._end(_finish_reason(None, self._tool_calls > 0), out)
 
     def _on_event(self, sse: SSEEvent, out: list[bytes]) -> None:
-        try:
-            event = orjson.loads(sse.data)
-        except orjson.JSONDecodeError:
-            event = None
-        if not isinstance(event, dict):
-            out.append(_NOT_JSON)
-            self._ended = True
+        event = self._json_object(sse.data, NOT_JSON, out)
+        if event is None:
             return
         error = event.get("error")
         if error is not None:
@@ -695,7 +679,7 @@ class GeminiToOpenAIStream(EventStreamTranslator):
         text = nonempty(part.get("text"))
         if text:
             field = b'{"reasoning_content":' if part.get("thought") is True else b'{"content":'
-            out.append(self._prefix + field + orjson.dumps(text) + _DELTA_END)
+            out.append(self._prefix + field + orjson.dumps(text) + DELTA_END)
         call = part.get("functionCall")
         if isinstance(call, dict):
             n = self._tool_calls
@@ -704,38 +688,25 @@ class GeminiToOpenAIStream(EventStreamTranslator):
                 "index": n,
                 "id": nonempty(call.get("id")) or f"call_{self._completion_id}_{n}",
                 "type": "function",
-                "function": {"name": nonempty(call.get("name")) or "", "arguments": _arguments(call.get("args"))},
+                "function": {"name": nonempty(call.get("name")) or "", "arguments": arguments_json(call.get("args"))},
             }
-            out.append(self._prefix + b'{"tool_calls":[' + orjson.dumps(tool_call) + b"]" + _DELTA_END)
+            out.append(self._prefix + b'{"tool_calls":[' + orjson.dumps(tool_call) + b"]" + DELTA_END)
         # Thought signatures (OpenAI clients cannot send them back), inline data and code parts are dropped.
 
     def _start(self, response_id: Any, out: list[bytes]) -> None:
         if self._started:
             return
         self._started = True
-        self._completion_id = _completion_id(response_id)
-        self._prefix = b'data: {"id":%s,"object":"chat.completion.chunk","created":%d,"model":%s,%s' % (
-            orjson.dumps(self._completion_id),
-            self._created,
-            orjson.dumps(self._model),
-            b'"choices":[{"index":0,"delta":',
-        )
-        out.append(self._prefix + b'{"role":"assistant","content":""' + _DELTA_END)
+        self._completion_id = completion_id(response_id)
+        self._prefix = chunk_prefix(self._completion_id, self._created, self._model)
+        out.append(self._prefix + ROLE_DELTA)
 
     def _end(self, finish_reason: str, out: list[bytes]) -> None:
         self._start(None, out)
-        out.append(self._prefix + b'{},"logprobs":null,"finish_reason":"%s"}]}\n\n' % finish_reason.encode())
+        out.append(finish_chunk(self._prefix, finish_reason))
         if self._include_usage:
-            usage_chunk = {
-                "id": self._completion_id,
-                "object": "chat.completion.chunk",
-                "created": self._created,
-                "model": self._model,
-                "choices": [],
-                "usage": _usage(self._usage_metadata)[0],
-            }
-            out.append(b"data: " + orjson.dumps(usage_chunk) + b"\n\n")
-        out.append(_DONE)
+            out.append(usage_chunk(self._completion_id, self._created, self._model, _usage(self._usage_metadata)[0]))
+        out.append(DONE)
         self._ended = True
 
 
@@ -752,10 +723,7 @@ class OpenAIToGemini:
         return translate_response(body)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
-        model = client_request.get("model")
-        options = client_request.get("stream_options")
-        include_usage = isinstance(options, dict) and options.get("include_usage") is True
-        return GeminiToOpenAIStream(model if isinstance(model, str) else "", include_usage)
+        return GeminiToOpenAIStream(*stream_settings(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

@@ -10,7 +10,9 @@ without data is not dispatched); `id` and `retry` are ignored: a translator neve
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import orjson
 
 from aiplane.translate.base import Usage
 
@@ -153,6 +155,19 @@ class EventStreamTranslator:
         if cut and not self._ended:
             self._on_cut(out)
         return b"".join(out)
+
+    def _json_object(self, data: bytes, not_json: bytes, out: list[bytes]) -> dict[str, Any] | None:
+        """An event's data as a JSON object; None when it is not one, and then `not_json` (the
+        client's error event saying so) ends the client's stream."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            return value
+        out.append(not_json)
+        self._ended = True
+        return None
 
     def _on_event(self, event: SSEEvent, out: list[bytes]) -> None:
         raise NotImplementedError
