@@ -15,6 +15,7 @@ import anthropic.types as at
 import orjson
 import pydantic
 import pytest
+from client_streams import anthropic_events, assembled_blocks, assert_anthropic_well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +29,6 @@ CLIENT_MODEL = "claude-sonnet-4-5"
 TRANSLATOR: Translator = AnthropicToGemini()
 TOOLU = re.compile(r"toolu_[0-9a-f]{32}")
 
-Event = tuple[str, dict[str, Any]]
 
 
 def fixture(name: str) -> bytes:
@@ -39,19 +39,6 @@ def fixture_json(name: str) -> Any:
     return orjson.loads(fixture(name))
 
 
-def anthropic_events(raw: bytes) -> list[Event]:
-    """The client's stream as (event, data) pairs; every event must be exactly `event: X\\ndata: {json}\\n\\n`."""
-    assert raw == b"" or raw.endswith(b"\n\n")
-    events = []
-    for block in raw.split(b"\n\n")[:-1]:
-        event_line, data_line = block.split(b"\n")
-        assert event_line.startswith(b"event: ") and data_line.startswith(b"data: ")
-        name, data = event_line[7:].decode(), orjson.loads(data_line[6:])
-        assert data["type"] == name  # Anthropic repeats the event type in its data
-        events.append((name, data))
-    return events
-
-
 def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage | None]:
     stream = TRANSLATOR.stream({"model": model})
     out = b"".join(stream.feed(chunk) for chunk in chunks) + stream.finish()
@@ -59,43 +46,6 @@ def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage 
     return out, stream.usage
 
 
-
-
-def assert_well_formed(events: list[Event]) -> None:
-    """Anthropic's stream grammar: one message_start, blocks opened and closed in index order, one message_delta, one message_stop."""
-    names = [name for name, _ in events]
-    assert names.count("message_start") == 1 and names[0] == "message_start"
-    assert names.count("message_stop") == 1 and names[-1] == "message_stop"
-    assert names.count("message_delta") == 1 and names[-2] == "message_delta"
-    open_index, next_index = None, 0
-    for name, data in events[1:-2]:
-        if name == "content_block_start":
-            assert open_index is None and data["index"] == next_index
-            open_index, next_index = next_index, next_index + 1
-        elif name in ("content_block_delta", "content_block_stop"):
-            assert data["index"] == open_index
-            if name == "content_block_stop":
-                open_index = None
-        else:
-            pytest.fail(f"unexpected {name} inside the message")
-    assert open_index is None
-
-
-def assembled_blocks(events: list[Event]) -> list[dict[str, Any]]:
-    """The content an Anthropic SDK accumulates from the stream's block events."""
-    blocks: list[dict[str, Any]] = []
-    for name, data in events:
-        if name == "content_block_start":
-            blocks.append(dict(data["content_block"], partial_json=""))
-        elif name == "content_block_delta":
-            block, d = blocks[data["index"]], data["delta"]
-            field = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}[d["type"]]
-            block[field] += d["text" if field == "text" else field]
-    for block in blocks:
-        partial = block.pop("partial_json")
-        if block["type"] == "tool_use":
-            block["input"] = orjson.loads(partial)
-    return blocks
 
 
 def gemini_stream(*events: dict[str, Any]) -> bytes:
@@ -342,7 +292,7 @@ ADAPTER = pydantic.TypeAdapter(at.RawMessageStreamEvent)
 def test_stream_events_are_well_formed_and_the_sdk_types_take_them(name: str) -> None:
     out, _ = run_stream(fixture(f"{name}.gemini.sse"))
     events = anthropic_events(out)
-    assert_well_formed(events)
+    assert_anthropic_well_formed(events)
     for _, data in events:
         ADAPTER.validate_python(data)
 
@@ -385,7 +335,7 @@ def test_stream_input_is_one_whole_partial_json() -> None:
 def test_stream_has_exactly_one_message_start_and_stop(stream: bytes, stop_reason: str, text: str | None) -> None:
     out, _ = run_stream(stream)
     events = anthropic_events(out)
-    assert_well_formed(events)
+    assert_anthropic_well_formed(events)
     assert events[-2][1]["delta"]["stop_reason"] == stop_reason
     blocks = assembled_blocks(events)
     assert (blocks[0]["text"] if blocks else None) == text
@@ -394,7 +344,7 @@ def test_stream_has_exactly_one_message_start_and_stop(stream: bytes, stop_reaso
 def test_stream_thinking_text_call_text_are_four_blocks_in_order() -> None:
     out, _ = run_stream(gemini_stream(cand({"text": "t", "thought": True}, {"text": "a"}), cand({"functionCall": {"name": "f"}}, {"text": "b"}, finish="STOP")))
     events = anthropic_events(out)
-    assert_well_formed(events)
+    assert_anthropic_well_formed(events)
     assert [b["type"] for b in assembled_blocks(events)] == ["thinking", "text", "tool_use", "text"]
     assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
 
@@ -568,7 +518,7 @@ def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces:
     assert names.count("message_start") <= 1 and names.count("message_stop") <= 1
     assert names[-1] in ("message_stop", "error")
     if names[-1] == "message_stop":
-        assert_well_formed(events)
+        assert_anthropic_well_formed(events)
 
 
 # ---------------------------------------------------------------------------------------------

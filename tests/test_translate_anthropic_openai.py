@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from client_streams import anthropic_events, assembled_blocks, assert_anthropic_well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,6 @@ CLIENT_MODEL = "claude-sonnet-4-5"
 TRANSLATOR: Translator = AnthropicToOpenAI()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
 
-Event = tuple[str, dict[str, Any]]
 
 
 def fixture(name: str) -> bytes:
@@ -32,19 +32,6 @@ def fixture(name: str) -> bytes:
 
 def fixture_json(name: str) -> Any:
     return orjson.loads(fixture(name))
-
-
-def anthropic_events(raw: bytes) -> list[Event]:
-    """The client's stream as (event, data) pairs; every event must be exactly `event: X\\ndata: {json}\\n\\n`."""
-    assert raw == b"" or raw.endswith(b"\n\n")
-    events = []
-    for block in raw.split(b"\n\n")[:-1]:
-        event_line, data_line = block.split(b"\n")
-        assert event_line.startswith(b"event: ") and data_line.startswith(b"data: ")
-        name, data = event_line[7:].decode(), orjson.loads(data_line[6:])
-        assert data["type"] == name  # Anthropic repeats the event type in its data
-        events.append((name, data))
-    return events
 
 
 def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage | None]:
@@ -61,43 +48,6 @@ def openai_stream(*chunks: dict[str, Any], done: bool = True) -> bytes:
 
 def delta(finish_reason: str | None = None, **fields: Any) -> dict[str, Any]:
     return {"choices": [{"index": 0, "delta": fields, "finish_reason": finish_reason}]}
-
-
-def assert_well_formed(events: list[Event]) -> None:
-    """Anthropic's stream grammar: one message_start, blocks opened and closed in index order, one message_delta, one message_stop."""
-    names = [name for name, _ in events]
-    assert names.count("message_start") == 1 and names[0] == "message_start"
-    assert names.count("message_stop") == 1 and names[-1] == "message_stop"
-    assert names.count("message_delta") == 1 and names[-2] == "message_delta"
-    open_index, next_index = None, 0
-    for name, data in events[1:-2]:
-        if name == "content_block_start":
-            assert open_index is None and data["index"] == next_index
-            open_index, next_index = next_index, next_index + 1
-        elif name in ("content_block_delta", "content_block_stop"):
-            assert data["index"] == open_index
-            if name == "content_block_stop":
-                open_index = None
-        else:
-            pytest.fail(f"unexpected {name} inside the message")
-    assert open_index is None
-
-
-def assembled_blocks(events: list[Event]) -> list[dict[str, Any]]:
-    """The content an Anthropic SDK accumulates from the stream's block events."""
-    blocks: list[dict[str, Any]] = []
-    for name, data in events:
-        if name == "content_block_start":
-            blocks.append(dict(data["content_block"], partial_json=""))
-        elif name == "content_block_delta":
-            block, d = blocks[data["index"]], data["delta"]
-            field = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}[d["type"]]
-            block[field] += d["text" if field == "text" else field]
-    for block in blocks:
-        partial = block.pop("partial_json")
-        if block["type"] == "tool_use":
-            block["input"] = orjson.loads(partial)
-    return blocks
 
 
 def base_request(**fields: Any) -> dict[str, Any]:
@@ -469,7 +419,7 @@ WITHOUT_FINISH = openai_stream(delta(role="assistant", content=""), delta(conten
 def test_stream_has_exactly_one_message_start_and_stop(chunks: list[bytes], stop_reason: str, text: str | None) -> None:
     out, _ = run_stream(*chunks)
     events = anthropic_events(out)
-    assert_well_formed(events)
+    assert_anthropic_well_formed(events)
     assert events[-2][1]["delta"]["stop_reason"] == stop_reason
     texts = [block["text"] for block in assembled_blocks(events) if block["type"] == "text"]
     assert texts == ([] if text is None else [text])
@@ -487,7 +437,7 @@ def test_stream_reasoning_becomes_a_thinking_block_before_the_text() -> None:
         )
     )
     events = anthropic_events(out)
-    assert_well_formed(events)
+    assert_anthropic_well_formed(events)
     assert [data["delta"]["type"] for name, data in events if name == "content_block_delta"] == ["thinking_delta", "thinking_delta", "text_delta"]
     assert assembled_blocks(events) == [{"type": "thinking", "thinking": "Two plus two is four.", "signature": ""}, {"type": "text", "text": "4"}]
     assert reported == Usage(input_tokens=10, output_tokens=30, reasoning_tokens=20)
@@ -498,7 +448,7 @@ def test_stream_text_then_tool_call_then_text_are_three_blocks() -> None:
     call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}
     out, _ = run_stream(openai_stream(delta(content="Let me look."), delta(tool_calls=[call]), delta(content="Done."), delta("tool_calls")))
     events = anthropic_events(out)
-    assert_well_formed(events)
+    assert_anthropic_well_formed(events)
     assert assembled_blocks(events) == [
         {"type": "text", "text": "Let me look."},
         {"type": "tool_use", "id": "call_1", "name": "f", "input": {"a": 1}},
@@ -517,7 +467,7 @@ def test_stream_tool_calls_without_index_are_keyed_by_id() -> None:
         )
     )
     events = anthropic_events(out)
-    assert_well_formed(events)
+    assert_anthropic_well_formed(events)
     assert assembled_blocks(events) == [
         {"type": "tool_use", "id": "call_a", "name": "f", "input": {"n": 1}},
         {"type": "tool_use", "id": "call_b", "name": "g", "input": {}},

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import openai
 import orjson
 import pytest
+from client_streams import DONE, assembled, assert_openai_well_formed, openai_events, without_created
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openai.types.chat import ChatCompletionChunk
 
 from aiplane.translate import Translator, UnsupportedFeature, Usage
 from aiplane.translate.common import THINKING_BUDGETS
@@ -35,7 +34,6 @@ UPSTREAM = "gemini-2.5-flash-preview-09-2025"
 CLIENT_MODEL = "gemini-2.5-flash"
 TRANSLATOR: Translator = OpenAIToGemini()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
-DONE = "[DONE]"
 GENERATED_ID = re.compile(r"call_[0-9a-f]{32}")
 
 
@@ -45,25 +43,6 @@ def fixture(name: str) -> bytes:
 
 def fixture_json(name: str) -> Any:
     return orjson.loads(fixture(name))
-
-
-def without_created(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with `created`, which is the time of the translation, checked and set to 0."""
-    created = document.get("created")
-    if created:
-        assert isinstance(created, int) and abs(created - time.time()) < 60
-    return {**document, "created": 0} if "created" in document else document
-
-
-def openai_events(raw: bytes) -> list[Any]:
-    """The client's stream as parsed chunks (and "[DONE]"); every event must be exactly `data: ...\\n\\n`."""
-    assert raw == b"" or raw.endswith(b"\n\n")
-    events: list[Any] = []
-    for block in raw.split(b"\n\n")[:-1]:
-        assert block.startswith(b"data: ") and b"\n" not in block
-        data = block[6:]
-        events.append(DONE if data == b"[DONE]" else without_created(orjson.loads(data)))
-    return events
 
 
 def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage | None]:
@@ -103,40 +82,6 @@ def thought(value: str) -> dict[str, Any]:
 
 def function_call(name: str, args: Any, **extra: Any) -> dict[str, Any]:
     return {"functionCall": {"name": name, "args": args, **extra}}
-
-
-def assert_well_formed(events: list[Any]) -> None:
-    """OpenAI's stream grammar as aiplane writes it: a role chunk first; one chunk with a finish_reason,
-    the last with choices; then the usage chunk; then one [DONE]; one id, model and creation time throughout."""
-    assert events.count(DONE) == 1 and events[-1] == DONE
-    chunks = events[:-1]
-    for chunk in chunks:
-        ChatCompletionChunk.model_validate(chunk)  # the SDK's own type takes every chunk
-    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
-    finishes = [i for i, chunk in enumerate(chunks) if chunk["choices"] and chunk["choices"][0]["finish_reason"]]
-    assert finishes == [len(chunks) - 2]
-    assert chunks[-1]["choices"] == [] and "usage" in chunks[-1]
-    assert len({(c["id"], c["model"], c["created"], c["object"]) for c in chunks}) == 1
-    assert chunks[0]["object"] == "chat.completion.chunk" and chunks[0]["id"].startswith("chatcmpl-")
-
-
-def assembled(events: list[Any]) -> dict[str, Any]:
-    """The message an OpenAI SDK accumulates from the chunks' deltas."""
-    message: dict[str, Any] = {"content": "", "reasoning_content": "", "tool_calls": {}}
-    for chunk in events:
-        if chunk == DONE or not chunk["choices"]:
-            continue
-        delta = chunk["choices"][0]["delta"]
-        for key in ("content", "reasoning_content"):
-            message[key] += delta.get(key) or ""
-        for call in delta.get("tool_calls") or []:
-            known = message["tool_calls"].setdefault(call["index"], {"id": None, "name": None, "arguments": ""})
-            if "id" in call:
-                assert known["id"] is None  # id and name come once, with the first delta
-                known["id"], known["name"] = call["id"], call["function"]["name"]
-            known["arguments"] += call["function"]["arguments"]
-    message["tool_calls"] = [message["tool_calls"][i] for i in sorted(message["tool_calls"])]
-    return message
 
 
 def finish_reason(events: list[Any]) -> str:
@@ -748,7 +693,7 @@ def test_golden_streams(name: str, usage: Usage | None) -> None:
 @pytest.mark.parametrize("name", ["text_stream", "tool_stream"])
 def test_golden_streams_are_well_formed(name: str) -> None:
     out, _ = run_stream(fixture(f"{name}.gemini.sse"))
-    assert_well_formed(openai_events(out))
+    assert_openai_well_formed(openai_events(out))
 
 
 def test_stream_chunks_name_the_model_the_client_asked_for() -> None:
@@ -772,7 +717,7 @@ def test_stream_function_calls_come_whole_indexed_among_calls_only() -> None:
         )
     )
     events = openai_events(out)
-    assert_well_formed(events)
+    assert_openai_well_formed(events)
     assert assembled(events) == {
         "content": "Checking both. Done",
         "reasoning_content": "Two cities.",
@@ -797,7 +742,7 @@ def test_stream_drops_parts_an_openai_client_cannot_use() -> None:
         )
     )
     events = openai_events(out)
-    assert_well_formed(events)
+    assert_openai_well_formed(events)
     assert assembled(events) == {"content": "Done.", "reasoning_content": "", "tool_calls": []}
 
 
@@ -841,7 +786,7 @@ def test_stream_to_a_blocked_prompt_ends_with_content_filter() -> None:
     blocked = {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}, "responseId": "r"}
     out, usage = run_stream(gemini_stream(blocked))
     events = openai_events(out)
-    assert_well_formed(events)
+    assert_openai_well_formed(events)
     assert finish_reason(events) == "content_filter" and assembled(events)["content"] == ""
     assert usage == Usage(input_tokens=9)
 
@@ -871,7 +816,7 @@ LAST_EVENT = TEXT.rindex(b"data: ")
 def test_stream_has_exactly_one_finish_and_one_done(chunks: list[bytes], finish: str, content: str) -> None:
     out, _ = run_stream(*chunks)
     events = openai_events(out)
-    assert_well_formed(events)
+    assert_openai_well_formed(events)
     assert finish_reason(events) == finish
     assert assembled(events)["content"] == content
 
@@ -1248,4 +1193,4 @@ def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces:
     if "error" in events[-1]:
         assert DONE not in events
     else:
-        assert_well_formed(events)
+        assert_openai_well_formed(events)
