@@ -26,6 +26,7 @@ from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, SKIP_THO
 FIXTURES = Path(__file__).parent / "fixtures" / "anthropic_gemini"
 UPSTREAM = "gemini-2.5-flash"
 CLIENT_MODEL = "claude-sonnet-4-5"
+CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = AnthropicToGemini()
 TOOLU = re.compile(r"toolu_[0-9a-f]{32}")
 
@@ -216,14 +217,14 @@ def masked(message: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_golden_responses(name: str, usage: Usage) -> None:
-    out, got = TRANSLATOR.response(fixture_json(f"{name}.gemini.json"))
+    out, got = TRANSLATOR.response(fixture_json(f"{name}.gemini.json"), CLIENT_REQUEST)
     assert masked(out) == masked(fixture_json(f"{name}.anthropic.json"))
     assert got == usage
     at.Message.model_validate(out)  # the real SDK's type takes it
 
 
 def test_response_tool_use_ids_are_unique() -> None:
-    out, _ = TRANSLATOR.response(fixture_json("tool_response.gemini.json"))
+    out, _ = TRANSLATOR.response(fixture_json("tool_response.gemini.json"), CLIENT_REQUEST)
     ids = [b["id"] for b in out["content"] if b["type"] == "tool_use"]
     assert len(set(ids)) == len(ids) == 2
 
@@ -242,26 +243,26 @@ def test_response_tool_use_ids_are_unique() -> None:
     ],
 )
 def test_response_stop_reasons(finish: str | None, parts: list[dict[str, Any]], stop_reason: str) -> None:
-    out, _ = TRANSLATOR.response(cand(*parts, finish=finish))
+    out, _ = TRANSLATOR.response(cand(*parts, finish=finish), CLIENT_REQUEST)
     assert (out["stop_reason"], out["stop_sequence"]) == (stop_reason, None)
     at.Message.model_validate(out)
 
 
 def test_response_to_a_blocked_prompt_is_a_refusal_with_its_usage() -> None:
-    out, usage = TRANSLATOR.response({"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 7}})
+    out, usage = TRANSLATOR.response({"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 7}}, CLIENT_REQUEST)
     assert (out["content"], out["stop_reason"], out["usage"]["input_tokens"]) == ([], "refusal", 7)
     assert usage == Usage(input_tokens=7)
 
 
 def test_response_text_parts_join_and_function_calls_keep_order() -> None:
-    out, _ = TRANSLATOR.response(cand({"text": "a", "thought": True}, {"text": "b", "thought": True}, {"text": "c"}, {"text": "d"}, {"functionCall": {"name": "f", "args": "bad"}}, {"text": "e"}, finish="STOP"))
+    out, _ = TRANSLATOR.response(cand({"text": "a", "thought": True}, {"text": "b", "thought": True}, {"text": "c"}, {"text": "d"}, {"functionCall": {"name": "f", "args": "bad"}}, {"text": "e"}, finish="STOP"), CLIENT_REQUEST)
     assert [(b["type"], b.get("text") or b.get("thinking") or b.get("input")) for b in out["content"]] == [("thinking", "ab"), ("text", "cd"), ("tool_use", {}), ("text", "e")]
     assert out["stop_reason"] == "tool_use"
 
 
 @pytest.mark.parametrize("body", [{}, {"candidates": None, "usageMetadata": "x"}, {"candidates": [1]}, {"candidates": [{"content": {"parts": [None, 3, {"inlineData": {}}]}}]}])
 def test_response_to_anything_is_a_message(body: dict[str, Any]) -> None:
-    out, usage = TRANSLATOR.response(body)
+    out, usage = TRANSLATOR.response(body, CLIENT_REQUEST)
     at.Message.model_validate(out)
     assert usage == Usage() and out["id"].startswith("msg_")
 

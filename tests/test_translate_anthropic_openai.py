@@ -21,6 +21,7 @@ from aiplane.translate.anthropic_openai import AnthropicToOpenAI
 FIXTURES = Path(__file__).parent / "fixtures" / "anthropic_openai"
 UPSTREAM = "gpt-4o-mini"
 CLIENT_MODEL = "claude-sonnet-4-5"
+CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = AnthropicToOpenAI()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
 
@@ -268,7 +269,7 @@ def test_requests_the_provider_cannot_serve_name_the_field(fields: dict[str, Any
     [("text_response", Usage(input_tokens=19, output_tokens=10)), ("tool_response", Usage(input_tokens=82, output_tokens=17))],
 )
 def test_golden_responses(name: str, usage: Usage) -> None:
-    assert TRANSLATOR.response(fixture_json(f"{name}.openai.json")) == (fixture_json(f"{name}.anthropic.json"), usage)
+    assert TRANSLATOR.response(fixture_json(f"{name}.openai.json"), CLIENT_REQUEST) == (fixture_json(f"{name}.anthropic.json"), usage)
 
 
 def completion(message: dict[str, Any] | None = None, usage: Any = None, **choice: Any) -> dict[str, Any]:
@@ -295,7 +296,7 @@ CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments
     ],
 )
 def test_response_stop_reasons(finish_reason: str | None, extra: dict[str, Any], stop: tuple[str, str | None]) -> None:
-    body, _ = TRANSLATOR.response(completion(finish_reason=finish_reason, **extra))
+    body, _ = TRANSLATOR.response(completion(finish_reason=finish_reason, **extra), CLIENT_REQUEST)
     assert (body["stop_reason"], body["stop_sequence"]) == stop
 
 
@@ -307,33 +308,33 @@ def test_response_usage_counts_cache_reads_apart_and_reasoning_in_output() -> No
         "prompt_tokens_details": {"cached_tokens": 1920},
         "completion_tokens_details": {"reasoning_tokens": 192},
     }
-    body, common = TRANSLATOR.response(completion(usage=usage))
+    body, common = TRANSLATOR.response(completion(usage=usage), CLIENT_REQUEST)
     assert body["usage"] == {"input_tokens": 86, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 1920, "output_tokens": 300}
     assert common == Usage(input_tokens=2006, output_tokens=300, cached_input_tokens=1920, reasoning_tokens=192)
 
 
 @pytest.mark.parametrize("usage", [None, {}, {"prompt_tokens": None, "prompt_tokens_details": None}])
 def test_response_without_usage_counts_zero(usage: Any) -> None:
-    body, common = TRANSLATOR.response(completion(usage=usage))
+    body, common = TRANSLATOR.response(completion(usage=usage), CLIENT_REQUEST)
     assert body["usage"]["input_tokens"] == body["usage"]["output_tokens"] == 0
     assert common == Usage()
 
 
 @pytest.mark.parametrize("key", ["reasoning_content", "reasoning"])
 def test_response_reasoning_becomes_a_thinking_block_first(key: str) -> None:
-    body, _ = TRANSLATOR.response(completion({key: "2 + 2 = 4.", "content": "4"}))
+    body, _ = TRANSLATOR.response(completion({key: "2 + 2 = 4.", "content": "4"}), CLIENT_REQUEST)
     assert body["content"] == [{"type": "thinking", "thinking": "2 + 2 = 4.", "signature": ""}, {"type": "text", "text": "4"}]
 
 
 def test_response_refusal_is_text_with_stop_reason_refusal() -> None:
-    body, _ = TRANSLATOR.response(completion({"content": None, "refusal": "I can't help with that."}))
+    body, _ = TRANSLATOR.response(completion({"content": None, "refusal": "I can't help with that."}), CLIENT_REQUEST)
     assert body["content"] == [{"type": "text", "text": "I can't help with that."}]
     assert body["stop_reason"] == "refusal"
 
 
 def test_response_tool_calls_keep_text_and_order() -> None:
     calls = [CALL, {"id": "call_2", "type": "function", "function": {"name": "g", "arguments": '{"x": [1]}'}}]
-    body, _ = TRANSLATOR.response(completion({"content": "Checking.", "tool_calls": calls}, finish_reason="tool_calls"))
+    body, _ = TRANSLATOR.response(completion({"content": "Checking.", "tool_calls": calls}, finish_reason="tool_calls"), CLIENT_REQUEST)
     assert body["content"] == [
         {"type": "text", "text": "Checking."},
         {"type": "tool_use", "id": "call_1", "name": "f", "input": {}},
@@ -344,13 +345,13 @@ def test_response_tool_calls_keep_text_and_order() -> None:
 @pytest.mark.parametrize("arguments", ['{"city": "Par', "[1, 2]", None])
 def test_response_tool_arguments_that_are_no_json_object_become_an_empty_input(arguments: Any) -> None:
     call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": arguments}}
-    body, _ = TRANSLATOR.response(completion({"tool_calls": [call]}, finish_reason="length"))
+    body, _ = TRANSLATOR.response(completion({"tool_calls": [call]}, finish_reason="length"), CLIENT_REQUEST)
     assert body["content"][1]["input"] == {}
     assert body["stop_reason"] == "max_tokens"
 
 
 def test_response_without_id_still_gets_a_message_id() -> None:
-    body, _ = TRANSLATOR.response({"choices": [{"message": {"content": "Hi"}, "finish_reason": "stop"}]})
+    body, _ = TRANSLATOR.response({"choices": [{"message": {"content": "Hi"}, "finish_reason": "stop"}]}, CLIENT_REQUEST)
     assert body["id"].startswith("msg_") and len(body["id"]) > 4
 
 

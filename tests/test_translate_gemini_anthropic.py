@@ -21,6 +21,7 @@ from aiplane.translate.gemini_anthropic import GeminiToAnthropic
 FIXTURES = Path(__file__).parent / "fixtures" / "gemini_anthropic"
 UPSTREAM = "claude-sonnet-4-5"
 CLIENT_MODEL = "gemini-2.5-flash"
+CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 T = GeminiToAnthropic()
 
 
@@ -70,7 +71,7 @@ def test_request_goldens(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["text_response", "tool_response"])
 def test_response_goldens(name: str) -> None:
-    out, _ = T.response(orjson.loads(fx(f"{name}.anthropic.json")))
+    out, _ = T.response(orjson.loads(fx(f"{name}.anthropic.json")), CLIENT_REQUEST)
     assert out == orjson.loads(fx(f"{name}.gemini.json"))
     types.GenerateContentResponse.model_validate(out)
 
@@ -188,7 +189,7 @@ def test_tool_round_trip_parallel_calls_by_name_and_order() -> None:
     assert out["tool_choice"] == {"type": "any"}
     assert "thinking" not in out  # a tool loop continues without thinking
     # the response's functionCall carries Anthropic's id, which the client sends back
-    resp, _ = T.response({"content": [{"type": "tool_use", "id": "toolu_9", "name": "w", "input": {"city": "C"}}], "stop_reason": "tool_use"})
+    resp, _ = T.response({"content": [{"type": "tool_use", "id": "toolu_9", "name": "w", "input": {"city": "C"}}], "stop_reason": "tool_use"}, CLIENT_REQUEST)
     part = resp["candidates"][0]["content"]["parts"][0]
     again = req(contents=[{"role": "model", "parts": [part]}, {"role": "user", "parts": [{"functionResponse": {"id": "toolu_9", "name": "w", "response": {}}}]}])
     assert T.request(again, UPSTREAM)["messages"][1]["content"][0]["tool_use_id"] == "toolu_9"
@@ -211,7 +212,7 @@ def test_refused_tools() -> None:
     [("end_turn", "STOP"), ("stop_sequence", "STOP"), ("tool_use", "STOP"), ("max_tokens", "MAX_TOKENS"), ("refusal", "SAFETY"), ("weird", "OTHER")],
 )
 def test_finish_reasons(stop: str, reason: str) -> None:
-    out, _ = T.response({"content": [], "stop_reason": stop})
+    out, _ = T.response({"content": [], "stop_reason": stop}, CLIENT_REQUEST)
     assert out["candidates"][0]["finishReason"] == reason
     evs = events(run(sse({"type": "message_start", "message": {"id": "m"}}, {"type": "message_delta", "delta": {"stop_reason": stop}}, {"type": "message_stop"})))
     assert well_formed(evs)["candidates"][0]["finishReason"] == reason
@@ -284,3 +285,19 @@ def test_timings() -> None:
     per_event = (time.perf_counter() - start) / 200 / count
     print(f"\nrequest {per_request * 1e6:.1f} us per 2 KB; stream {per_event * 1e6:.2f} us per event")
     assert per_request < 50e-6 and per_event < 20e-6
+
+
+THINKING_ANSWER = {"model": "claude-sonnet-4-5-20250929", "content": [{"type": "thinking", "thinking": "Hmm.", "signature": "s"}, {"type": "text", "text": "4"}], "stop_reason": "end_turn"}
+ASKED_FOR_THOUGHTS = {**CLIENT_REQUEST, "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
+
+
+def test_thinking_reaches_only_a_client_that_asked_for_thoughts() -> None:
+    asked, _ = T.response(THINKING_ANSWER, ASKED_FOR_THOUGHTS)
+    assert asked["candidates"][0]["content"]["parts"] == [{"text": "Hmm.", "thought": True}, {"text": "4"}]
+    plain, _ = T.response(THINKING_ANSWER, CLIENT_REQUEST)
+    assert plain["candidates"][0]["content"]["parts"] == [{"text": "4"}]
+
+
+def test_model_version_is_the_providers_model_or_else_the_one_the_client_asked_for() -> None:
+    assert T.response(THINKING_ANSWER, CLIENT_REQUEST)[0]["modelVersion"] == "claude-sonnet-4-5-20250929"
+    assert T.response({"content": [], "stop_reason": "end_turn"}, CLIENT_REQUEST)[0]["modelVersion"] == CLIENT_MODEL

@@ -23,6 +23,7 @@ from aiplane.translate.gemini_openai import GeminiToOpenAI
 FIXTURES = Path(__file__).parent / "fixtures" / "gemini_openai"
 UPSTREAM = "gpt-4o-mini"
 CLIENT_MODEL = "gemini-2.5-flash"
+CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = GeminiToOpenAI()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
 
@@ -501,7 +502,7 @@ def test_schemas_nested_beyond_reason_are_refused() -> None:
     [("text_response", Usage(input_tokens=19, output_tokens=10)), ("tool_response", Usage(input_tokens=82, output_tokens=17))],
 )
 def test_golden_responses(name: str, usage: Usage) -> None:
-    assert TRANSLATOR.response(fixture_json(f"{name}.openai.json")) == (fixture_json(f"{name}.gemini.json"), usage)
+    assert TRANSLATOR.response(fixture_json(f"{name}.openai.json"), CLIENT_REQUEST) == (fixture_json(f"{name}.gemini.json"), usage)
 
 
 def completion(message: dict[str, Any] | None = None, usage: Any = None, **choice: Any) -> dict[str, Any]:
@@ -525,7 +526,7 @@ CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments
     ],
 )
 def test_response_finish_reasons(finish_reason: str | None, expected: str) -> None:
-    body, _ = TRANSLATOR.response(completion(finish_reason=finish_reason))
+    body, _ = TRANSLATOR.response(completion(finish_reason=finish_reason), CLIENT_REQUEST)
     assert body["candidates"][0]["finishReason"] == expected
 
 
@@ -537,7 +538,7 @@ def test_response_usage_counts_thoughts_apart_and_cache_within_the_prompt() -> N
         "prompt_tokens_details": {"cached_tokens": 1920},
         "completion_tokens_details": {"reasoning_tokens": 192},
     }
-    body, common = TRANSLATOR.response(completion(usage=usage))
+    body, common = TRANSLATOR.response(completion(usage=usage), CLIENT_REQUEST)
     assert body["usageMetadata"] == {
         "promptTokenCount": 2006,
         "candidatesTokenCount": 108,
@@ -550,14 +551,14 @@ def test_response_usage_counts_thoughts_apart_and_cache_within_the_prompt() -> N
 
 @pytest.mark.parametrize("usage", [None, {}, {"prompt_tokens": None, "prompt_tokens_details": None, "completion_tokens_details": 3}])
 def test_response_without_usage_counts_zero(usage: Any) -> None:
-    body, common = TRANSLATOR.response(completion(usage=usage))
+    body, common = TRANSLATOR.response(completion(usage=usage), CLIENT_REQUEST)
     assert body["usageMetadata"] == {"promptTokenCount": 0, "candidatesTokenCount": 0, "totalTokenCount": 0}
     assert common == Usage()
 
 
 def test_response_text_then_function_calls_in_order_with_their_ids() -> None:
     calls = [CALL, {"id": "call_2", "type": "function", "function": {"name": "g", "arguments": '{"x": [1]}'}}]
-    body, _ = TRANSLATOR.response(completion({"content": "Checking.", "tool_calls": calls}, finish_reason="tool_calls"))
+    body, _ = TRANSLATOR.response(completion({"content": "Checking.", "tool_calls": calls}, finish_reason="tool_calls"), CLIENT_REQUEST)
     assert body["candidates"][0]["content"]["parts"] == [
         {"text": "Checking."},
         {"functionCall": {"id": "call_1", "name": "f", "args": {}}},
@@ -568,13 +569,13 @@ def test_response_text_then_function_calls_in_order_with_their_ids() -> None:
 @pytest.mark.parametrize("arguments", ['{"city": "Par', "[1, 2]", None, ""])
 def test_response_arguments_that_are_no_json_object_become_empty_args(arguments: Any) -> None:
     call_without_id = {"type": "function", "function": {"name": "f", "arguments": arguments}}
-    body, _ = TRANSLATOR.response(completion({"content": None, "tool_calls": [call_without_id]}, finish_reason="length"))
+    body, _ = TRANSLATOR.response(completion({"content": None, "tool_calls": [call_without_id]}, finish_reason="length"), CLIENT_REQUEST)
     assert body["candidates"][0]["content"]["parts"] == [{"functionCall": {"name": "f", "args": {}}}]
     assert body["candidates"][0]["finishReason"] == "MAX_TOKENS"
 
 
 def test_response_refusal_is_text_and_reasoning_is_left_out() -> None:
-    body, _ = TRANSLATOR.response(completion({"content": None, "refusal": "I can't help with that.", "reasoning_content": "Hmm."}))
+    body, _ = TRANSLATOR.response(completion({"content": None, "refusal": "I can't help with that.", "reasoning_content": "Hmm."}), CLIENT_REQUEST)
     assert body["candidates"][0]["content"]["parts"] == [{"text": "I can't help with that."}]
 
 
@@ -583,7 +584,7 @@ def test_response_several_choices_are_candidates() -> None:
         {"index": 0, "message": {"role": "assistant", "content": "One"}, "finish_reason": "stop"},
         {"index": 1, "message": {"role": "assistant", "content": "Two"}, "finish_reason": "length"},
     ]
-    body, _ = TRANSLATOR.response({"id": "chatcmpl-1", "model": "m", "choices": choices})
+    body, _ = TRANSLATOR.response({"id": "chatcmpl-1", "model": "m", "choices": choices}, CLIENT_REQUEST)
     assert [(c["index"], c["content"]["parts"], c["finishReason"]) for c in body["candidates"]] == [
         (0, [{"text": "One"}], "STOP"),
         (1, [{"text": "Two"}], "MAX_TOKENS"),
@@ -592,7 +593,7 @@ def test_response_several_choices_are_candidates() -> None:
 
 @pytest.mark.parametrize("body", [{}, {"choices": []}, {"choices": ["x", None]}, [], "x", None, {"choices": [{"message": None}]}])
 def test_a_response_of_any_shape_still_has_a_candidate_and_an_id(body: Any) -> None:
-    out, usage = TRANSLATOR.response(body)
+    out, usage = TRANSLATOR.response(body, CLIENT_REQUEST)
     assert len(out["candidates"]) == 1 and out["candidates"][0]["content"]["parts"] == [{"text": ""}]
     assert out["responseId"] and usage == Usage()
 
@@ -858,7 +859,7 @@ def genai() -> Any:
 
 @pytest.mark.parametrize("name", ["text_response", "tool_response"])
 def test_the_sdks_type_takes_every_response(genai: Any, name: str) -> None:
-    body, _ = TRANSLATOR.response(fixture_json(f"{name}.openai.json"))
+    body, _ = TRANSLATOR.response(fixture_json(f"{name}.openai.json"), CLIENT_REQUEST)
     genai.types.GenerateContentResponse.model_validate(body)  # it forbids fields it does not know
 
 
@@ -892,7 +893,7 @@ class Provider:
             translator = TRANSLATOR.stream(body)
             out = b"".join(translator.feed(self.answer[i : i + 7]) for i in range(0, len(self.answer), 7)) + translator.finish()
             return httpx.Response(200, content=out, headers={"content-type": "text/event-stream"})
-        return httpx.Response(200, json=TRANSLATOR.response(orjson.loads(self.answer))[0])
+        return httpx.Response(200, json=TRANSLATOR.response(orjson.loads(self.answer), CLIENT_REQUEST)[0])
 
 
 def sdk_client(genai: Any, provider: Provider) -> Any:
@@ -1101,3 +1102,17 @@ def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces:
         assert finish_events(events) == []
     else:
         assert_well_formed(events)
+
+
+def test_reasoning_reaches_only_a_client_that_asked_for_thoughts() -> None:
+    answer = completion({"content": "4", "reasoning_content": "Hmm."})
+    asked = {**CLIENT_REQUEST, "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
+    body, _ = TRANSLATOR.response(answer, asked)
+    assert body["candidates"][0]["content"]["parts"] == [{"text": "Hmm.", "thought": True}, {"text": "4"}]
+    body, _ = TRANSLATOR.response(answer, CLIENT_REQUEST)
+    assert body["candidates"][0]["content"]["parts"] == [{"text": "4"}]
+
+
+def test_model_version_is_the_providers_model_or_else_the_one_the_client_asked_for() -> None:
+    assert TRANSLATOR.response({**completion({"content": "4"}), "model": "gpt-4o-mini-2024"}, CLIENT_REQUEST)[0]["modelVersion"] == "gpt-4o-mini-2024"
+    assert TRANSLATOR.response({"choices": []}, CLIENT_REQUEST)[0]["modelVersion"] == CLIENT_MODEL

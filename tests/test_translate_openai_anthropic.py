@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - older SDKs
 FIXTURES = Path(__file__).parent / "fixtures" / "openai_anthropic"
 UPSTREAM = "claude-sonnet-4-5-20250929"
 CLIENT_MODEL = "claude-sonnet-4-5"
+CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = OpenAIToAnthropic()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
 
@@ -520,7 +521,7 @@ def test_a_body_that_is_no_object_is_refused() -> None:
     ],
 )
 def test_golden_responses(name: str, usage: Usage) -> None:
-    body, reported = TRANSLATOR.response(fixture_json(f"{name}.anthropic.json"))
+    body, reported = TRANSLATOR.response(fixture_json(f"{name}.anthropic.json"), CLIENT_REQUEST)
     assert without_created(body) == fixture_json(f"{name}.openai.json")
     assert reported == usage
 
@@ -560,19 +561,19 @@ TOOL_USE = tool_use("toolu_1", {"city": "Paris"})
     ],
 )
 def test_response_finish_reasons(stop_reason: Any, content: list[dict[str, Any]], finish_reason: str) -> None:
-    body, _ = TRANSLATOR.response(message(*content, stop_reason=stop_reason))
+    body, _ = TRANSLATOR.response(message(*content, stop_reason=stop_reason), CLIENT_REQUEST)
     assert body["choices"][0]["finish_reason"] == finish_reason
 
 
 def test_response_text_blocks_join_as_they_stream() -> None:
     # Text blocks are one answer cut where a citation or a tool call sat.
-    body, _ = TRANSLATOR.response(message(txt("The sky is "), txt("blue", citations=[{"type": "char_location"}]), txt(".")))
+    body, _ = TRANSLATOR.response(message(txt("The sky is "), txt("blue", citations=[{"type": "char_location"}]), txt(".")), CLIENT_REQUEST)
     assert body["choices"][0]["message"]["content"] == "The sky is blue."
 
 
 def test_response_tool_calls_keep_their_order_and_json_arguments() -> None:
     second = tool_use("toolu_2", {"q": ["é", 1.5, None]}, name="search")
-    body, _ = TRANSLATOR.response(message(txt("Checking."), TOOL_USE, second, stop_reason="tool_use"))
+    body, _ = TRANSLATOR.response(message(txt("Checking."), TOOL_USE, second, stop_reason="tool_use"), CLIENT_REQUEST)
     assert body["choices"][0]["message"]["tool_calls"] == [
         {"id": "toolu_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
         {"id": "toolu_2", "type": "function", "function": {"name": "search", "arguments": '{"q":["é",1.5,null]}'}},
@@ -581,14 +582,13 @@ def test_response_tool_calls_keep_their_order_and_json_arguments() -> None:
 
 
 def test_response_without_text_has_null_content_and_no_tool_calls_key() -> None:
-    body, _ = TRANSLATOR.response(message(stop_reason="max_tokens"))
+    body, _ = TRANSLATOR.response(message(stop_reason="max_tokens"), CLIENT_REQUEST)
     assert body["choices"][0]["message"] == {"role": "assistant", "content": None, "refusal": None}
 
 
 def test_response_thinking_becomes_reasoning_content_and_redacted_thinking_is_dropped() -> None:
     body, _ = TRANSLATOR.response(
-        message({"type": "thinking", "thinking": "2 + 2 = 4.", "signature": "sig"}, {"type": "redacted_thinking", "data": "xyz"}, txt("4"))
-    )
+        message({"type": "thinking", "thinking": "2 + 2 = 4.", "signature": "sig"}, {"type": "redacted_thinking", "data": "xyz"}, txt("4")), CLIENT_REQUEST)
     assert body["choices"][0]["message"] == {"role": "assistant", "content": "4", "refusal": None, "reasoning_content": "2 + 2 = 4."}
 
 
@@ -606,15 +606,15 @@ def test_response_thinking_becomes_reasoning_content_and_redacted_thinking_is_dr
     ],
 )
 def test_response_usage_counts_cache_reads_and_writes_as_prompt_tokens(usage: Any, wire: dict[str, Any], common: Usage) -> None:
-    body, reported = TRANSLATOR.response(message(txt("Hi"), usage=usage))
+    body, reported = TRANSLATOR.response(message(txt("Hi"), usage=usage), CLIENT_REQUEST)
     assert body["usage"] == wire
     assert reported == common
 
 
 @pytest.mark.parametrize("body", [{}, {"content": "Hi", "id": 7, "model": None}, {"content": [None, "x", {"type": "text", "text": 5}, {"type": "tool_use", "input": [1]}]}])
 def test_response_of_any_shape_is_still_a_chat_completion(body: dict[str, Any]) -> None:
-    out, usage = TRANSLATOR.response(body)
-    assert out["id"].startswith("chatcmpl-") and len(out["id"]) > 9 and out["model"] == ""
+    out, usage = TRANSLATOR.response(body, CLIENT_REQUEST)
+    assert out["id"].startswith("chatcmpl-") and len(out["id"]) > 9 and out["model"] == CLIENT_MODEL  # the provider named none
     openai.types.chat.ChatCompletion.model_validate(out)
     assert usage == Usage()
 
@@ -855,7 +855,7 @@ HELLO = [{"role": "user", "content": "Hello!"}]
 
 
 def test_sdk_parses_a_translated_response() -> None:
-    body, _ = TRANSLATOR.response(fixture_json("tool_response.anthropic.json"))
+    body, _ = TRANSLATOR.response(fixture_json("tool_response.anthropic.json"), CLIENT_REQUEST)
     completion = sdk_client(200, orjson.dumps(body)).chat.completions.create(model=CLIENT_MODEL, messages=HELLO)
     choice = completion.choices[0]
     assert choice.finish_reason == "tool_calls" and choice.message.content == "I'll check the current weather in San Francisco for you."
@@ -1040,7 +1040,7 @@ def test_request_on_any_json_object_raises_nothing_but_unsupported_feature(body:
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(max_size=12), json_values, max_size=6) | st.fixed_dictionaries({"content": st.lists(json_values, max_size=4)}, optional={"usage": json_values, "stop_reason": json_values, "id": json_values}))
 def test_response_of_any_json_object_is_a_chat_completion(body: dict[str, Any]) -> None:
-    out, usage = TRANSLATOR.response(body)
+    out, usage = TRANSLATOR.response(body, CLIENT_REQUEST)
     openai.types.chat.ChatCompletion.model_validate(out)
     assert isinstance(usage, Usage)
 

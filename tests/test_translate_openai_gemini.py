@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - older SDKs
 FIXTURES = Path(__file__).parent / "fixtures" / "openai_gemini"
 UPSTREAM = "gemini-2.5-flash-preview-09-2025"
 CLIENT_MODEL = "gemini-2.5-flash"
+CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = OpenAIToGemini()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
 GENERATED_ID = re.compile(r"call_[0-9a-f]{32}")
@@ -558,7 +559,7 @@ def with_generated_ids(body: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_golden_responses(name: str, usage: Usage) -> None:
-    body, reported = TRANSLATOR.response(fixture_json(f"{name}.gemini.json"))
+    body, reported = TRANSLATOR.response(fixture_json(f"{name}.gemini.json"), CLIENT_REQUEST)
     assert with_generated_ids(without_created(body)) == fixture_json(f"{name}.openai.json")
     assert reported == usage
 
@@ -589,19 +590,19 @@ WEATHER = function_call("get_weather", {"city": "Paris"})
     ],
 )
 def test_response_finish_reasons(finish: str | None, parts: list[dict[str, Any]], expected: str) -> None:
-    body, _ = TRANSLATOR.response(response(*parts, finish=finish))
+    body, _ = TRANSLATOR.response(response(*parts, finish=finish), CLIENT_REQUEST)
     assert body["choices"][0]["finish_reason"] == expected
 
 
 def test_response_text_parts_join_and_thoughts_become_reasoning_content() -> None:
     parts = [thought("2 + 2 "), thought("= 4."), txt("The answer "), {"text": "", "thoughtSignature": "c2ln"}, txt("is 4.")]
-    body, _ = TRANSLATOR.response(response(*parts))
+    body, _ = TRANSLATOR.response(response(*parts), CLIENT_REQUEST)
     assert body["choices"][0]["message"] == {"role": "assistant", "content": "The answer is 4.", "refusal": None, "reasoning_content": "2 + 2 = 4."}
 
 
 def test_response_tool_calls_keep_their_order_gemini_ids_and_json_arguments() -> None:
     second = function_call("search", {"q": ["é", 1.5, None]}, id="fc_2")
-    body, _ = TRANSLATOR.response(response(txt("Checking."), function_call("get_weather", {"city": "Paris"}, id="fc_1"), second))
+    body, _ = TRANSLATOR.response(response(txt("Checking."), function_call("get_weather", {"city": "Paris"}, id="fc_1"), second), CLIENT_REQUEST)
     message = body["choices"][0]["message"]
     assert message["content"] == "Checking."
     assert message["tool_calls"] == [
@@ -611,20 +612,20 @@ def test_response_tool_calls_keep_their_order_gemini_ids_and_json_arguments() ->
 
 
 def test_response_tool_calls_without_ids_get_unique_ones() -> None:
-    body, _ = TRANSLATOR.response(response(WEATHER, WEATHER, function_call("now", None)))
+    body, _ = TRANSLATOR.response(response(WEATHER, WEATHER, function_call("now", None)), CLIENT_REQUEST)
     calls = with_generated_ids(body)["choices"][0]["message"]["tool_calls"]
     assert [c["function"] for c in calls] == [{"name": "get_weather", "arguments": '{"city":"Paris"}'}] * 2 + [{"name": "now", "arguments": "{}"}]
 
 
 def test_response_drops_parts_an_openai_client_cannot_use() -> None:
     parts = [{"inlineData": {"mimeType": "image/png", "data": PNG}}, {"executableCode": {"language": "PYTHON", "code": "1"}}, txt("Done.")]
-    body, _ = TRANSLATOR.response(response(*parts))
+    body, _ = TRANSLATOR.response(response(*parts), CLIENT_REQUEST)
     assert body["choices"][0]["message"] == {"role": "assistant", "content": "Done.", "refusal": None}
 
 
 def test_response_to_a_blocked_prompt_is_a_content_filter_completion() -> None:
     blocked = {"promptFeedback": {"blockReason": "SAFETY", "safetyRatings": []}, "usageMetadata": {"promptTokenCount": 12, "totalTokenCount": 12}, "modelVersion": UPSTREAM}
-    body, usage = TRANSLATOR.response(blocked)
+    body, usage = TRANSLATOR.response(blocked, CLIENT_REQUEST)
     assert body["choices"] == [{"index": 0, "message": {"role": "assistant", "content": None, "refusal": None}, "logprobs": None, "finish_reason": "content_filter"}]
     assert body["usage"]["prompt_tokens"] == 12 and usage == Usage(input_tokens=12)
     openai.types.chat.ChatCompletion.model_validate(body)
@@ -648,7 +649,7 @@ def test_response_to_a_blocked_prompt_is_a_content_filter_completion() -> None:
     ],
 )
 def test_response_usage_counts_thinking_as_completion_tokens(usage: Any, wire: dict[str, Any], common: Usage) -> None:
-    body, reported = TRANSLATOR.response(response(txt("Hi"), usage=usage))
+    body, reported = TRANSLATOR.response(response(txt("Hi"), usage=usage), CLIENT_REQUEST)
     assert body["usage"] == wire
     assert reported == common
 
@@ -665,8 +666,8 @@ def test_response_usage_counts_thinking_as_completion_tokens(usage: Any, wire: d
     ],
 )
 def test_response_of_any_shape_is_still_a_chat_completion(body: dict[str, Any]) -> None:
-    out, usage = TRANSLATOR.response(body)
-    assert out["id"].startswith("chatcmpl-") and len(out["id"]) > 9 and out["model"] == ""
+    out, usage = TRANSLATOR.response(body, CLIENT_REQUEST)
+    assert out["id"].startswith("chatcmpl-") and len(out["id"]) > 9 and out["model"] == CLIENT_MODEL  # the provider named none
     openai.types.chat.ChatCompletion.model_validate(out)
     assert usage == Usage()
 
@@ -901,7 +902,7 @@ HELLO = [{"role": "user", "content": "Hello!"}]
 
 
 def test_sdk_parses_a_translated_response() -> None:
-    body, _ = TRANSLATOR.response(fixture_json("tool_response.gemini.json"))
+    body, _ = TRANSLATOR.response(fixture_json("tool_response.gemini.json"), CLIENT_REQUEST)
     completion = sdk_client(200, orjson.dumps(body)).chat.completions.create(model=CLIENT_MODEL, messages=HELLO)
     choice = completion.choices[0]
     assert choice.finish_reason == "tool_calls" and choice.message.content is None
@@ -1159,7 +1160,7 @@ def test_valid_conversations_translate_to_alternating_turns_of_well_formed_parts
     )
 )
 def test_response_of_any_json_object_is_a_chat_completion(body: dict[str, Any]) -> None:
-    out, usage = TRANSLATOR.response(body)
+    out, usage = TRANSLATOR.response(body, CLIENT_REQUEST)
     openai.types.chat.ChatCompletion.model_validate(out)
     assert isinstance(usage, Usage)
 

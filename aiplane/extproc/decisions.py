@@ -207,7 +207,7 @@ def on_response_body(exchange: Exchange, body: HttpBody) -> ProcessingResponse:
     if exchange.error_status:
         return _replace_body(translator.error(exchange.error_status, body.body))
     try:
-        translated, _usage = translator.response(orjson.loads(body.body))
+        translated, _usage = translator.response(orjson.loads(body.body), exchange.request or {})
         return _replace_body(orjson.dumps(translated))
     except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnsupportedFeature, TypeError, KeyError, ValueError) as exc:
         # A provider answer that cannot be read is the provider's failure, said in the client's dialect.

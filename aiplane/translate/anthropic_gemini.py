@@ -380,7 +380,7 @@ def _tool_input(args: Any) -> JSON:
     return args if isinstance(args, dict) else {}
 
 
-def translate_response(body: JSON) -> tuple[JSON, Usage]:
+def translate_response(body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
     candidate = first_candidate(body)
     content: list[JSON] = []
     for part in candidate_parts(candidate) if candidate is not None else ():
@@ -414,7 +414,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
         "id": message_id(body.get("responseId")),
         "type": "message",
         "role": "assistant",
-        "model": nonempty(body.get("modelVersion")) or "",
+        "model": nonempty(body.get("modelVersion")) or client_model(client_request),
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": None,
@@ -579,8 +579,8 @@ class AnthropicToGemini:
     def request(self, body: JSON, upstream_model: str) -> JSON:
         return translate_request(body)  # the path names the model
 
-    def response(self, body: JSON) -> tuple[JSON, Usage]:
-        return translate_response(body)
+    def response(self, body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body, client_request)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         return GeminiToAnthropicStream(client_model(client_request))

@@ -346,7 +346,7 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     return anthropic_wire_usage(usage), usage
 
 
-def translate_response(body: JSON) -> tuple[JSON, Usage]:
+def translate_response(body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
     choices = body.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
     message = choice.get("message")
@@ -381,7 +381,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
         "id": message_id(body.get("id")),
         "type": "message",
         "role": "assistant",
-        "model": body.get("model"),
+        "model": nonempty(body.get("model")) or client_model(client_request),
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": stop_sequence,
@@ -570,8 +570,8 @@ class AnthropicToOpenAI:
     def request(self, body: JSON, upstream_model: str) -> JSON:
         return translate_request(body, upstream_model)
 
-    def response(self, body: JSON) -> tuple[JSON, Usage]:
-        return translate_response(body)
+    def response(self, body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body, client_request)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         return OpenAIToAnthropicStream(client_model(client_request))

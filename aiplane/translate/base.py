@@ -49,8 +49,10 @@ class Translator(Protocol):
     def request(self, body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
         """The client's request body as the provider's; raises UnsupportedFeature."""
 
-    def response(self, body: dict[str, Any]) -> tuple[dict[str, Any], Usage]:
-        """The provider's (successful, non-streamed) response body as the client's, and its usage."""
+    def response(self, body: dict[str, Any], client_request: dict[str, Any]) -> tuple[dict[str, Any], Usage]:
+        """The provider's (successful, non-streamed) response body to `client_request` as the
+        client's, and its usage. A provider that names no model in its answer (Bedrock) is
+        reported under the model the client asked for."""
 
     def stream(self, client_request: dict[str, Any]) -> StreamTranslator:
         """A fresh translator for one streamed response to `client_request`, the client's own body
@@ -58,3 +60,19 @@ class Translator(Protocol):
 
     def error(self, status: int, body: bytes) -> bytes:
         """The provider's error body (any bytes) as an error body in the client's dialect; status kept."""
+
+
+class EmbeddingTranslator(Protocol):
+    """An OpenAI Embeddings client (`POST /v1/embeddings`) served by another provider's embedding API."""
+
+    provider: str
+
+    def request(self, body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
+        """The client's request body as the provider's; raises UnsupportedFeature."""
+
+    def response(self, body: dict[str, Any], client_request: dict[str, Any]) -> tuple[dict[str, Any], Usage]:
+        """The provider's embeddings as OpenAI's `{"object": "list", "data": [...]}`, in the
+        `encoding_format` the client asked for, and the usage."""
+
+    def error(self, status: int, body: bytes) -> bytes:
+        """The provider's error body (any bytes) as an OpenAI error body; status kept."""

@@ -447,10 +447,11 @@ def _function_call(block: JSON) -> JSON:
     return function_call_part(nonempty(block.get("id")), name, tool_input if isinstance(tool_input, dict) else {})
 
 
-def translate_response(body: Any) -> tuple[JSON, Usage]:
-    """Thinking is left out: Gemini sends thoughts only to a client that asked, which streams honour."""
+def translate_response(body: Any, client_request: JSON) -> tuple[JSON, Usage]:
+    """Thinking becomes `thought` parts only for a client that asked (`includeThoughts`), as Gemini itself does."""
     body = body if isinstance(body, dict) else {}
     content = body.get("content")
+    thoughts = include_thoughts(client_request)
     parts: list[JSON] = []
     for block in content if isinstance(content, list) else ():
         if not isinstance(block, dict):
@@ -462,6 +463,10 @@ def translate_response(body: Any) -> tuple[JSON, Usage]:
                 parts.append({"text": text})
         elif kind == "tool_use":
             parts.append(_function_call(block))
+        elif kind == "thinking" and thoughts:
+            thinking = nonempty(block.get("thinking"))
+            if thinking:
+                parts.append({"text": thinking, "thought": True})
     usage = anthropic_usage(body.get("usage"))
     return {
         "candidates": [
@@ -472,7 +477,7 @@ def translate_response(body: Any) -> tuple[JSON, Usage]:
             }
         ],
         "usageMetadata": usage_metadata(usage),
-        "modelVersion": nonempty(body.get("model")) or "",
+        "modelVersion": nonempty(body.get("model")) or client_model(client_request),
         "responseId": _response_id(body.get("id")),
     }, usage
 
@@ -654,8 +659,8 @@ class GeminiToAnthropic:
     def request(self, body: JSON, upstream_model: str) -> JSON:
         return translate_request(body, upstream_model)
 
-    def response(self, body: JSON) -> tuple[JSON, Usage]:
-        return translate_response(body)
+    def response(self, body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body, client_request)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         return AnthropicToGeminiStream(client_model(client_request), include_thoughts(client_request))

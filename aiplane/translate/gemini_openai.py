@@ -627,10 +627,13 @@ def _finish_reason(reason: Any) -> str:
     return gemini_finish_reason(_FINISH_REASONS, reason)
 
 
-def _candidate(choice: JSON, position: int) -> JSON:
+def _candidate(choice: JSON, position: int, thoughts: bool) -> JSON:
     message = choice.get("message")
     message = message if isinstance(message, dict) else {}
     parts: list[JSON] = []
+    reasoning = openai_reasoning(message) if thoughts else None
+    if reasoning:
+        parts.append({"text": reasoning, "thought": True})
     for key in ("content", "refusal"):
         text = nonempty(message.get(key))
         if text:
@@ -649,21 +652,21 @@ def _candidate(choice: JSON, position: int) -> JSON:
     }
 
 
-def translate_response(body: Any) -> tuple[JSON, Usage]:
-    """Reasoning text a provider returns is left out: Gemini sends thoughts only to a client that
-    asked (`includeThoughts`), and the client's request is not at hand here."""
+def translate_response(body: Any, client_request: JSON) -> tuple[JSON, Usage]:
+    """Reasoning text a provider returns becomes `thought` parts only for a client that asked
+    (`includeThoughts`), as Gemini itself does."""
     body = body if isinstance(body, dict) else {}
     choices = body.get("choices")
     choices = [choice for choice in choices if isinstance(choice, dict)] if isinstance(choices, list) else []
-    candidates = [_candidate(choice, position) for position, choice in enumerate(choices)]
+    thoughts = _include_thoughts(client_request)
+    candidates = [_candidate(choice, position, thoughts) for position, choice in enumerate(choices)]
     if not candidates:
         candidates = [{"content": {"parts": _parts_or_empty([]), "role": "model"}, "finishReason": "OTHER", "index": 0}]
     usage = openai_usage(body.get("usage"))
     return {
         "candidates": candidates,
         "usageMetadata": _usage_metadata(usage),
-        # The provider's model: the name the client asked for is not at hand here (streams say it).
-        "modelVersion": nonempty(body.get("model")) or "",
+        "modelVersion": nonempty(body.get("model")) or client_model(client_request),
         "responseId": _response_id(body.get("id")),
     }, usage
 
@@ -873,8 +876,8 @@ class GeminiToOpenAI:
     def request(self, body: JSON, upstream_model: str) -> JSON:
         return translate_request(body, upstream_model)
 
-    def response(self, body: JSON) -> tuple[JSON, Usage]:
-        return translate_response(body)
+    def response(self, body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body, client_request)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         """Reasoning text goes to the client as `thought` parts when it set `includeThoughts`."""

@@ -45,8 +45,6 @@ from aiplane.translate.anthropic_wire import provider_error_type as _anthropic_e
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
-    TEXT_SEPARATOR,
-    THINKING_BUDGETS,
     as_bool,
     as_dict,
     as_int,
@@ -54,10 +52,13 @@ from aiplane.translate.common import (
     as_number,
     as_str,
     block_type,
+    client_model,
     invalid,
     nonempty,
     read_provider_error,
     refuse,
+    TEXT_SEPARATOR,
+    THINKING_BUDGETS,
 )
 from aiplane.translate.openai_wire import (
     DELTA_END,
@@ -538,7 +539,7 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     return wire, usage
 
 
-def translate_response(body: JSON) -> tuple[JSON, Usage]:
+def translate_response(body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
     content = body.get("content")
     texts: list[str] = []
     thoughts: list[str] = []
@@ -570,7 +571,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
         "id": completion_id(body.get("id")),
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": nonempty(body.get("model")) or "",
+        "model": nonempty(body.get("model")) or client_model(client_request),
         "choices": [
             {
                 "index": 0,
@@ -764,8 +765,8 @@ class OpenAIToAnthropic:
     def request(self, body: JSON, upstream_model: str) -> JSON:
         return translate_request(body, upstream_model)
 
-    def response(self, body: JSON) -> tuple[JSON, Usage]:
-        return translate_response(body)
+    def response(self, body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body, client_request)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         return AnthropicToOpenAIStream(*stream_settings(client_request))

@@ -46,8 +46,6 @@ import orjson
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
-    TEXT_SEPARATOR,
-    THINKING_BUDGETS,
     as_bool,
     as_dict,
     as_int,
@@ -55,11 +53,14 @@ from aiplane.translate.common import (
     as_number,
     as_str,
     block_type,
+    client_model,
     count,
     invalid,
     nonempty,
     read_provider_error,
     refuse,
+    TEXT_SEPARATOR,
+    THINKING_BUDGETS,
 )
 from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, apply_function_tools, file_data
 from aiplane.translate.gemini_provider_wire import candidate_parts as _parts
@@ -550,7 +551,7 @@ def _usage(value: Any) -> tuple[JSON, Usage]:
     return wire, common
 
 
-def translate_response(body: JSON) -> tuple[JSON, Usage]:
+def translate_response(body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
     candidate = _candidate(body)
     texts: list[str] = []
     thoughts: list[str] = []
@@ -582,7 +583,7 @@ def translate_response(body: JSON) -> tuple[JSON, Usage]:
         "id": completion_id(body.get("responseId")),
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": nonempty(body.get("modelVersion")) or "",
+        "model": nonempty(body.get("modelVersion")) or client_model(client_request),
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
         "usage": wire_usage,
     }, usage
@@ -719,8 +720,8 @@ class OpenAIToGemini:
     def request(self, body: JSON, upstream_model: str) -> JSON:
         return translate_request(body)  # the path names the model
 
-    def response(self, body: JSON) -> tuple[JSON, Usage]:
-        return translate_response(body)
+    def response(self, body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
+        return translate_response(body, client_request)
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         return GeminiToOpenAIStream(*stream_settings(client_request))

@@ -126,13 +126,15 @@ class EventStreamTranslator:
 
     A subclass writes client bytes into `out`, sets `_ended` once the client's stream is over
     (its own end, or an error), and says in `_on_cut` how to end it when the provider's stream
-    stops without its own end.
+    stops without its own end. `parser` reads the provider's framing: SSE, or any parser with
+    the same `feed`/`finish` (Bedrock's event-stream frames).
     """
 
     __slots__ = ("_parser", "_ended", "_usage")
+    parser: type = SSEParser
 
     def __init__(self) -> None:
-        self._parser = SSEParser()
+        self._parser = self.parser()
         self._ended = False
         self._usage: Usage | None = None
 
