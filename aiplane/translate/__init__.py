@@ -4,6 +4,6 @@ Every translator is a pure function of parsed bodies and stream bytes; the decis
 applies them, and `aiplane.dialects` declares which pairs exist.
 """
 
-from aiplane.translate.base import StreamTranslator, Translator, UnsupportedFeature, Usage
+from aiplane.translate.base import EmbeddingTranslator, StreamTranslator, Translator, UnsupportedFeature, Usage
 
-__all__ = ["StreamTranslator", "Translator", "UnsupportedFeature", "Usage"]
+__all__ = ["EmbeddingTranslator", "StreamTranslator", "Translator", "UnsupportedFeature", "Usage"]

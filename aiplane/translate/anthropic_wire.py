@@ -69,12 +69,13 @@ def block_delta_prefix(index: int, delta_type: bytes) -> bytes:
 
 
 def wire_usage(usage: Usage) -> dict:
-    """The common record as Anthropic's usage: its input_tokens exclude cache reads, which it
-    counts in cache_read_input_tokens; the providers behind Anthropic clients report no cache writes."""
+    """The common record as Anthropic's usage, whose input_tokens exclude the prompt tokens read
+    from and written to the cache, which it counts apart."""
+    cached, created = usage.cached_input_tokens, usage.cache_creation_input_tokens
     return {
-        "input_tokens": max(usage.input_tokens - usage.cached_input_tokens, 0),
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": usage.cached_input_tokens,
+        "input_tokens": max(usage.input_tokens - cached - created, 0),
+        "cache_creation_input_tokens": created,
+        "cache_read_input_tokens": cached,
         "output_tokens": usage.output_tokens,
     }
 

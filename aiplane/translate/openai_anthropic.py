@@ -45,6 +45,8 @@ from aiplane.translate.anthropic_wire import provider_error_type as _anthropic_e
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
+    TEXT_SEPARATOR,
+    THINKING_BUDGETS,
     as_bool,
     as_dict,
     as_int,
@@ -57,8 +59,6 @@ from aiplane.translate.common import (
     nonempty,
     read_provider_error,
     refuse,
-    TEXT_SEPARATOR,
-    THINKING_BUDGETS,
 )
 from aiplane.translate.openai_wire import (
     DELTA_END,

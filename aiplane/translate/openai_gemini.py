@@ -46,6 +46,8 @@ import orjson
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
+    TEXT_SEPARATOR,
+    THINKING_BUDGETS,
     as_bool,
     as_dict,
     as_int,
@@ -59,8 +61,6 @@ from aiplane.translate.common import (
     nonempty,
     read_provider_error,
     refuse,
-    TEXT_SEPARATOR,
-    THINKING_BUDGETS,
 )
 from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, apply_function_tools, file_data
 from aiplane.translate.gemini_provider_wire import candidate_parts as _parts
