@@ -1,4 +1,4 @@
-"""A fast local server speaking OpenAI's Chat Completions, Anthropic's Messages and Google's Gemini APIs.
+"""A fast local server speaking OpenAI's, Anthropic's, Google's Gemini and AWS Bedrock's chat and embeddings APIs.
 
 Used by the tests, by the benchmark and by the default config, so that the
 gateway answers without a real provider or an API key.
@@ -30,10 +30,55 @@ like `.../v1`):
   as Google ends them, with no closing sentinel; the last piece's event also
   carries `finishReason` and `usageMetadata`. Without `alt=sse` Google
   streams one JSON array instead: the mock answers that with 400.
+- `POST …/model/{modelId}/converse` (Bedrock Converse; the model id
+  percent-encoded in the path, `%3A` for its `:`, and decoded): `{"output":
+  {"message": {role: "assistant", content: [{"text"}]}}, "stopReason":
+  "end_turn", "usage": {inputTokens, outputTokens, totalTokens}, "metrics":
+  {"latencyMs": 0}}`.
+- `POST …/model/{modelId}/converse-stream` (Bedrock ConverseStream): an
+  `application/vnd.amazon.eventstream` of binary event frames
+  (`aiplane.translate.eventstream`), in Bedrock's order: `messageStart
+  {role}`, one `contentBlockDelta {contentBlockIndex: 0, delta: {text}}` per
+  piece (no `contentBlockStart` before text, as Bedrock sends none),
+  `contentBlockStop`, `messageStop {stopReason}` and `metadata {usage,
+  metrics}`. Every event's payload also carries Bedrock's padding field `"p":
+  "abcdefgh"`, which readers must ignore.
+- `POST …/model/{modelId}/invoke` (Bedrock InvokeModel) for Amazon Titan
+  Text Embeddings, model ids starting with `amazon.titan-embed`: `{"inputText":
+  str, "dimensions"?: 256 | 512 | 1024 (default 1024), "normalize"?: bool
+  (default true)}` answers `{"embedding": [...], "inputTextTokenCount": N}`.
+  The G1 models (`amazon.titan-embed-text-v1`, `amazon.titan-embed-g1-text-02`)
+  take `inputText` alone and answer 1536 values. Any other field is refused,
+  as Titan refuses it (`Malformed input request: #: extraneous key [...]`),
+  and so is InvokeModel for any other model (400).
+- `POST …/embeddings` (OpenAI, and Azure OpenAI's
+  `…/openai/deployments/{deployment}/embeddings`, where the deployment names
+  the model when the body does not): `input` a string, a list of strings, a
+  list of token ids or a list of lists of them (up to 2048 inputs, none
+  empty; token ids are embedded as their JSON text), `model`, optional
+  `encoding_format` (`float`, or `base64`: the little-endian float32 values,
+  base64, as OpenAI sends them) and `dimensions` (1 to 3072, default 1536)
+  answer `{"object": "list", "data": [{"object": "embedding", "index", "embedding"}],
+  "model", "usage": {prompt_tokens, total_tokens}}`.
+- `POST …/models/{model}:embedContent` (Gemini): `{"content": {"parts":
+  [{"text"}]}, "outputDimensionality"?}` answers `{"embedding": {"values":
+  [...]}}` (default 768 values, at most 3072); `…:batchEmbedContents`:
+  `{"requests": [EmbedContentRequest, ...]}` (1 to 100, each naming
+  `"model": "models/{model}"`, the path's model, as Gemini requires) answers
+  `{"embeddings": [{"values": [...]}, ...]}`, in order.
 - anything else: 404 in the dialect its path suffix names (OpenAI's when none).
 
-Input tokens (`prompt_tokens`, `input_tokens`, `promptTokenCount`) are the request body's bytes / 4.
-The body must be a JSON object with a `model` string and a `messages` list;
+Embeddings are the same function in every dialect (`embedding`): the same
+text at the same size is the same vector, whichever API asked. The values are
+deterministic (SHAKE-256 of the text, as 16-bit integers scaled into [-1,
+1)), float32 numbers (so base64 carries them unchanged), normalized to unit
+length unless Titan's `normalize: false` asks otherwise; a shorter vector's
+raw values are a longer one's first ones, normalized again. Token counts
+(`prompt_tokens`, `inputTextTokenCount`) are each text's UTF-8 bytes / 4 (at
+least 1), or the number of token ids given.
+
+Input tokens (`prompt_tokens`, `input_tokens`, `promptTokenCount`, `inputTokens`) are the request body's
+bytes / 4. A chat completion or message body must be a JSON object with a `model` string and a `messages` list;
 Anthropic's messages also need an integer `max_tokens` (from 1), and every
 Anthropic route needs an `anthropic-version` header, as Anthropic does. Errors
 are 400s in the dialect's shape: OpenAI's `{"error": {message, type, param,
@@ -43,7 +88,41 @@ Gemini body must be a JSON object with a non-empty `contents` list (and
 status}}`, `status` naming the canonical code (400 `INVALID_ARGUMENT`, 401
 `UNAUTHENTICATED`, 403 `PERMISSION_DENIED`, 404 `NOT_FOUND`, 429
 `RESOURCE_EXHAUSTED`, 500 `INTERNAL`, 503 `UNAVAILABLE`, 504
-`DEADLINE_EXCEEDED`, …).
+`DEADLINE_EXCEEDED`, …). A Converse body must be a JSON object with a
+non-empty `messages` list of `{role: "user" | "assistant", content: [blocks]}`,
+the first a user's; `system`, if any, a list, `inferenceConfig` an object and
+`toolConfig.tools` a non-empty list. Bedrock's errors, on every Bedrock route,
+are AWS's REST shape: the body `{"message": ...}` and the exception named in
+the `x-amzn-ErrorType` header (400 `ValidationException`, 403
+`AccessDeniedException`, 404 `ResourceNotFoundException`, 408
+`ModelTimeoutException`, 424 `ModelErrorException`, 429
+`ThrottlingException`, 500 `InternalServerException`, 503
+`ServiceUnavailableException`; other 5xx `InternalServerException`, other 4xx
+`ValidationException`).
+
+Every Bedrock route (`…/model/{modelId}/…`, served or not) is authenticated
+first, before any `x-mock-*` header is read, as AWS does, with either:
+
+- a Bedrock API key: `Authorization: Bearer <anything non-empty>`;
+- a SigV4 signature: `Authorization: AWS4-HMAC-SHA256
+  Credential=<access key id>/<yyyymmdd>/<region>/bedrock/aws4_request,
+  SignedHeaders=<names>, Signature=<hex>` with `x-amz-date`, made with
+  `MOCK_AWS_ACCESS_KEY_ID` and `MOCK_AWS_SECRET_ACCESS_KEY` in any region.
+  The mock recomputes the signature with botocore's own signer from the
+  request as received: its method, its raw path and query (SigV4 encodes the
+  path once more, `%3A` becoming `%253A`, as services other than S3 do), its
+  body and exactly the headers SignedHeaders lists (`host` among them;
+  `x-amz-security-token` too when one was signed; any token is accepted), at
+  the time `x-amz-date` states (no clock-skew check).
+
+Otherwise 403, worded as AWS words it: no Authorization (or an empty
+Bearer) `MissingAuthenticationTokenException` "Missing Authentication
+Token"; a signature missing a part or `x-amz-date`, or a malformed date or
+credential scope, `IncompleteSignatureException`; another access key id
+`UnrecognizedClientException` "The security token included in the request
+is invalid."; a scope for another service or day, no signed `host`, or a
+signature that differs `InvalidSignatureException` ("The request signature
+we calculated does not match the signature you provided. …").
 
 Request headers that choose the behaviour, in any dialect:
 
@@ -65,7 +144,10 @@ Request headers that choose the behaviour, in any dialect:
   Anthropic's `event: error` with an `overloaded_error` and no
   `message_stop`; Gemini's `data: {"error": {"code": 503, "message": "mock
   overload", "status": "UNAVAILABLE"}}` and no `finishReason` (a function
-  call, sent whole, counts as one piece). Non-streamed requests ignore it.
+  call, sent whole, counts as one piece); Bedrock's exception frame
+  `modelStreamErrorException` (`:message-type: exception`, payload
+  `{"message": "mock overload"}`) and no `contentBlockStop`, `messageStop` or
+  `metadata`. Non-streamed requests ignore it.
 - `x-mock-tool-call: NAME` answer with one call of the function NAME instead
   of text. OpenAI: `content: null`, `tool_calls: [{id: "call_mock_<n>",
   type: "function", function: {name, arguments}}]` and `finish_reason:
@@ -78,7 +160,11 @@ Request headers that choose the behaviour, in any dialect:
   shorter), cut mid-token as real providers do, and concatenate to the whole.
   Gemini: one `functionCall {name, args}` part (no id) and `finishReason:
   "STOP"`, streamed whole in one event, as Gemini streams calls; the usage
-  counts the fragments it would have had.
+  counts the fragments it would have had. Bedrock: one `toolUse` block
+  `{toolUseId: "tooluse_mock_<n>", name, input}` and `stopReason:
+  "tool_use"`; streamed, `contentBlockStart {contentBlockIndex: 0, start:
+  {toolUse: {toolUseId, name}}}`, then one `contentBlockDelta` per fragment
+  with `delta: {toolUse: {input: <fragment>}}`.
   This header wins over the tool-result answer below, so a test can chain
   several calls.
 - `x-mock-tool-arguments: JSON` the call's arguments, a JSON object sent
@@ -93,6 +179,9 @@ blocks (their texts joined by newlines). Gemini: the last content holds
 `functionResponse` parts, each read as its `response`'s `output` (the key
 Google documents), `result` or `content` field, else as the whole `response`,
 a string as it is and anything else as compact JSON (joined by newlines).
+Bedrock: the last `user` message holds `toolResult` blocks, each read as its
+`content`'s `text` blocks and `json` blocks (as compact JSON), joined (the
+results by newlines).
 
 A header with a value out of range, or arguments that are not a JSON object,
 get 400 naming the header (in `param`, for OpenAI).
@@ -101,24 +190,36 @@ Every response echoes what the gateway sent upstream, for the gateway's tests:
 `x-mock-path` (the request path as received, query included),
 `x-mock-authorization`, `x-mock-api-key` (from `x-api-key`), `x-mock-azure-api-key` (from `api-key`),
 `x-mock-goog-api-key` (from `x-goog-api-key`) and `x-mock-host` (`-` when the
-header was absent); chat completions, messages and Gemini's replies also echo
-`x-mock-tools`, the number of `tools` in the request body (for Gemini, of
-function declarations in its `tools[].functionDeclarations`; 0 when none).
+header was absent), `x-mock-amz-date` (from `x-amz-date`) and
+`x-mock-signed-headers` (the SignedHeaders list of a SigV4 Authorization, `-`
+when there is none); chat completions, messages, Gemini's and Converse replies
+also echo `x-mock-tools`, the number of `tools` in the request body (for
+Gemini, of function declarations in its `tools[].functionDeclarations`; for
+Converse, of `toolSpec` entries in its `toolConfig.tools`; 0 when none).
+Embeddings ignore the behaviour headers but `x-mock-latency-ms` and
+`x-mock-status`.
 """
 
 from __future__ import annotations
 
+import array
 import asyncio
+import base64
 import contextlib
 import functools
+import hashlib
+import hmac
 import itertools
+import math
 import re
 import signal
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 import orjson
 import uvloop
@@ -127,6 +228,13 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.compat import HTTPHeaders
+from botocore.credentials import Credentials
+
+from aiplane.translate.eventstream import CONTENT_TYPE as EVENT_STREAM_CONTENT_TYPE
+from aiplane.translate.eventstream import encode
 
 DEFAULT_MODEL = "mock-gpt"
 MODELS = (DEFAULT_MODEL, "mock-gpt-mini")
@@ -138,6 +246,17 @@ MAX_REQUEST_BYTES = 64 * 1024 * 1024
 MAX_CHUNKS = 100_000
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 MAX_DELAY_MS = 600_000
+
+# The only AWS credentials a SigV4-signed Bedrock request is accepted with.
+MOCK_AWS_ACCESS_KEY_ID = "AKIDMOCKAIPLANE"
+MOCK_AWS_SECRET_ACCESS_KEY = "mock/secret/key"
+
+# Embedding sizes: each API's default, and the largest `dimensions` OpenAI and Gemini requests may ask for.
+OPENAI_EMBEDDING_DIMENSIONS = 1536
+GEMINI_EMBEDDING_DIMENSIONS = 768
+TITAN_EMBEDDING_DIMENSIONS = 1024  # Titan Text Embeddings V2; it takes 256, 512 or 1024
+TITAN_G1_EMBEDDING_DIMENSIONS = 1536  # Titan G1 models, which take `inputText` alone
+MAX_EMBEDDING_DIMENSIONS = 3072
 
 DEFAULT_TOOL_ARGUMENTS = '{"location": "Paris"}'
 # OpenAI's rule for function names.
@@ -156,7 +275,11 @@ _STREAM_ERROR_MESSAGE = "mock overload"
 
 
 class ProviderError(Exception):
-    """An error answered with `status`, in the shape of the dialect the request's path names."""
+    """An error answered with `status`, in the shape of the dialect the request's path names.
+
+    `code` is OpenAI's error `code`, or on a Bedrock route the AWS exception's name when the status alone
+    does not name it (`MissingAuthenticationTokenException`, ...).
+    """
 
     def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -166,7 +289,7 @@ class ProviderError(Exception):
         self.code = code
 
     def response(self, echo: dict[str, str], dialect: Dialect) -> web.Response:
-        headers = {**_JSON_HEADERS, **echo}
+        headers = {**_JSON_HEADERS, **dialect.error_headers(self), **echo}
         if self.status == 429:
             headers["retry-after"] = "1"
         return web.Response(status=self.status, body=dialect.error_body(self), headers=headers)
@@ -348,12 +471,28 @@ class Dialect(Protocol):
 
     tool_id_prefix: str
     stream_error: bytes  # the event that ends a stream failing mid-way
+    stream_headers: dict[str, str]  # a stream's content type
 
     def error_body(self, error: ProviderError) -> bytes: ...
+
+    def error_headers(self, error: ProviderError) -> dict[str, str]: ...
 
     def message(self, chat: ChatRequest, reply: Reply, number: int) -> bytes: ...
 
     def stream(self, chat: ChatRequest, reply: Reply, number: int) -> StreamEvents: ...
+
+
+_NO_HEADERS: dict[str, str] = {}
+
+
+class ServerSentEvents:
+    """What the dialects that stream server-sent events share: the stream's headers; errors told in the body alone."""
+
+    stream_headers = _SSE_HEADERS
+
+    @staticmethod
+    def error_headers(error: ProviderError) -> dict[str, str]:
+        return _NO_HEADERS
 
 
 # A chunk's `"delta":{…}` for a text piece or an arguments fragment, around the piece's JSON string.
@@ -363,7 +502,7 @@ _OPENAI_CHUNK_END = b',"logprobs":null,"finish_reason":null}]}\n\n'
 _OPENAI_DONE = b"data: [DONE]\n\n"
 
 
-class OpenAIChat:
+class OpenAIChat(ServerSentEvents):
     """OpenAI's Chat Completions."""
 
     tool_id_prefix = "call_mock_"
@@ -539,7 +678,7 @@ _ANTHROPIC_MESSAGE_STOP = _named_event("message_stop", {"type": "message_stop"})
 ANTHROPIC_VERSION_HEADER = "anthropic-version"
 
 
-class AnthropicMessages:
+class AnthropicMessages(ServerSentEvents):
     """Anthropic's Messages."""
 
     tool_id_prefix = "toolu_mock_"
@@ -710,7 +849,7 @@ _GEMINI_ARRAY_STREAM_MESSAGE = (
 _GEMINI_ROUTE = re.compile(r"/models/([^/:]+):([A-Za-z]+)")
 
 
-class GeminiGenerateContent:
+class GeminiGenerateContent(ServerSentEvents):
     """Google's Gemini `generateContent` and `streamGenerateContent` (with `alt=sse`)."""
 
     tool_id_prefix = "call_mock_"  # unused: Gemini's function calls carry no id
@@ -793,9 +932,476 @@ class GeminiGenerateContent:
         return (), events, ()
 
 
+# Bedrock's exception names by HTTP status (docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html).
+_BEDROCK_EXCEPTIONS = {
+    400: "ValidationException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    408: "ModelTimeoutException",
+    424: "ModelErrorException",
+    429: "ThrottlingException",
+    500: "InternalServerException",
+    503: "ServiceUnavailableException",
+}
+# Bedrock pads every stream event's payload with a field `p` of filler characters, to hide the length of its
+# content: the mock pads too, so that translators are tested against it. Appended to a payload without its `}`.
+_BEDROCK_PADDING = b',"p":"abcdefgh"}'
+
+
+def _bedrock_event(name: str, payload: dict[str, Any]) -> bytes:
+    """One ConverseStream event frame, its payload padded as Bedrock pads it."""
+    return encode(name, orjson.dumps(payload)[:-1] + _BEDROCK_PADDING)
+
+
+_BEDROCK_MESSAGE_START = _bedrock_event("messageStart", {"role": "assistant"})
+_BEDROCK_BLOCK_STOP = _bedrock_event("contentBlockStop", {"contentBlockIndex": 0})
+_BEDROCK_MESSAGE_STOP = {
+    reason: _bedrock_event("messageStop", {"stopReason": reason}) for reason in ("end_turn", "tool_use")
+}
+# A `contentBlockDelta` payload for a text piece or an arguments fragment, around the piece's JSON string.
+_BEDROCK_TEXT_DELTA = (b'{"contentBlockIndex":0,"delta":{"text":', b"}" + _BEDROCK_PADDING)
+_BEDROCK_INPUT_DELTA = (b'{"contentBlockIndex":0,"delta":{"toolUse":{"input":', b"}}" + _BEDROCK_PADDING)
+_bedrock_delta = functools.partial(encode, "contentBlockDelta")
+_BEDROCK_ROLES = ("user", "assistant")
+
+
+def _bedrock_tool_result_text(result: dict[str, Any]) -> str:
+    """A `toolResult` as text: its `text` blocks as they are, its `json` blocks as compact JSON."""
+    content = result.get("content")
+    if not isinstance(content, list):
+        return ""
+    texts = []
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif "json" in block:
+            texts.append(orjson.dumps(block["json"]).decode())
+    return "".join(texts)
+
+
+def _bedrock_tool_result(messages: list[Any]) -> str | None:
+    """The text of the `toolResult` blocks in the last user message, if it holds any."""
+    last_user = next((m for m in reversed(messages) if m["role"] == "user"), None)
+    if last_user is None:
+        return None
+    results = [
+        _bedrock_tool_result_text(block["toolResult"])
+        for block in last_user["content"]
+        if isinstance(block, dict) and isinstance(block.get("toolResult"), dict)
+    ]
+    return "\n".join(results) if results else None
+
+
+def _bedrock_tool_count(tool_config: Any) -> int:
+    """The number of `toolSpec` entries in a request's `toolConfig`."""
+    if tool_config is None:
+        return 0
+    tools = tool_config.get("tools") if isinstance(tool_config, dict) else None
+    if not isinstance(tools, list) or not tools:
+        raise ProviderError(400, "toolConfig.tools must be a non-empty list of tools.")
+    return sum(1 for tool in tools if isinstance(tool, dict) and "toolSpec" in tool)
+
+
+class BedrockConverse:
+    """AWS Bedrock's Converse and ConverseStream (whose events come in event-stream frames)."""
+
+    tool_id_prefix = "tooluse_mock_"
+    stream_error = encode("modelStreamErrorException", orjson.dumps({"message": _STREAM_ERROR_MESSAGE}))
+    stream_headers = {"Content-Type": EVENT_STREAM_CONTENT_TYPE}
+
+    @staticmethod
+    def exception_name(status: int) -> str:
+        return _BEDROCK_EXCEPTIONS.get(status, "InternalServerException" if status >= 500 else "ValidationException")
+
+    def error_headers(self, error: ProviderError) -> dict[str, str]:
+        # Bedrock names the exception in a header; its body holds the message alone.
+        return {"x-amzn-ErrorType": error.code or self.exception_name(error.status)}
+
+    def error_body(self, error: ProviderError) -> bytes:
+        return orjson.dumps({"message": error.message})
+
+    def parse(self, body: bytes, *, model: str, stream: bool) -> ChatRequest:
+        """A request to `model` (from the path), streamed when the path's action is converse-stream."""
+        payload = _load_object(body)
+        messages = payload.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise ProviderError(400, "The messages field must be a non-empty list of messages.")
+        for number, message in enumerate(messages, 1):
+            if (
+                not isinstance(message, dict)
+                or message.get("role") not in _BEDROCK_ROLES
+                or not isinstance(message.get("content"), list)
+            ):
+                raise ProviderError(
+                    400,
+                    f"1 validation error detected: Value at 'messages.{number}.member' failed to satisfy constraint: "
+                    "Member must have a role (user or assistant) and a list of content blocks",
+                )
+        if messages[0]["role"] != "user":
+            raise ProviderError(
+                400,
+                "A conversation must start with a user message. Try again with a conversation that starts with a "
+                "user message.",
+            )
+        if not isinstance(payload.get("system", []), list):
+            raise ProviderError(400, "system must be a list of system content blocks.")
+        if not isinstance(payload.get("inferenceConfig", {}), dict):
+            raise ProviderError(400, "inferenceConfig must be an object.")
+        return ChatRequest(
+            model=model,
+            stream=stream,
+            include_usage=False,
+            input_tokens=_input_tokens(body),
+            tools=_bedrock_tool_count(payload.get("toolConfig")),
+            tool_result=_bedrock_tool_result(messages),
+        )
+
+    @staticmethod
+    def _usage(chat: ChatRequest, reply: Reply) -> dict[str, int]:
+        output_tokens = len(reply.pieces)
+        return {
+            "inputTokens": chat.input_tokens,
+            "outputTokens": output_tokens,
+            "totalTokens": chat.input_tokens + output_tokens,
+        }
+
+    def message(self, chat: ChatRequest, reply: Reply, number: int) -> bytes:
+        call = reply.tool_call
+        if call is None:
+            block: dict[str, Any] = {"text": reply.text}
+        else:
+            # The arguments were checked to be a JSON object: embed their text as the input, verbatim.
+            block = {"toolUse": {"toolUseId": call.id, "name": call.name, "input": orjson.Fragment(call.arguments)}}
+        answer = {
+            "output": {"message": {"role": "assistant", "content": [block]}},
+            "stopReason": "end_turn" if call is None else "tool_use",
+            "usage": self._usage(chat, reply),
+            "metrics": {"latencyMs": 0},
+        }
+        return orjson.dumps(answer)
+
+    def stream(self, chat: ChatRequest, reply: Reply, number: int) -> StreamEvents:
+        """messageStart, one contentBlockDelta per piece, contentBlockStop, messageStop and metadata.
+
+        A tool call's block opens with a contentBlockStart naming it; Bedrock sends none before text.
+        """
+        call = reply.tool_call
+        if call is None:
+            head: tuple[bytes, ...] = (_BEDROCK_MESSAGE_START,)
+            delta_open, delta_close = _BEDROCK_TEXT_DELTA
+        else:
+            start = {"contentBlockIndex": 0, "start": {"toolUse": {"toolUseId": call.id, "name": call.name}}}
+            head = (_BEDROCK_MESSAGE_START, _bedrock_event("contentBlockStart", start))
+            delta_open, delta_close = _BEDROCK_INPUT_DELTA
+        metadata = _bedrock_event("metadata", {"usage": self._usage(chat, reply), "metrics": {"latencyMs": 0}})
+        tail = (_BEDROCK_BLOCK_STOP, _BEDROCK_MESSAGE_STOP["end_turn" if call is None else "tool_use"], metadata)
+        return head, map(_bedrock_delta, _framed(delta_open, reply.pieces, delta_close)), tail
+
+
+# `…/model/{modelId}/{action}`, the model id percent-encoded (`%3A` for its `:`, `%2F` in an ARN's `/`).
+_BEDROCK_ROUTE = re.compile(r"/model/([^/]+)/([a-z-]+)")
+_TITAN_EMBEDDINGS = "amazon.titan-embed"
+_TITAN_G1_MODELS = frozenset(("amazon.titan-embed-text-v1", "amazon.titan-embed-g1-text-02"))
+_TITAN_V2_FIELDS = frozenset(("inputText", "dimensions", "normalize"))
+_TITAN_G1_FIELDS = frozenset(("inputText",))
+_TITAN_DIMENSIONS = (256, 512, 1024)
+
+
+def _titan_malformed(problem: str) -> ProviderError:
+    return ProviderError(400, f"Malformed input request: {problem}, please reformat your input and try again.")
+
+
+def titan_embedding(body: bytes, model: str) -> bytes:
+    """An Amazon Titan Text Embeddings answer (InvokeModel) to `body`, for `model`."""
+    if not model.startswith(_TITAN_EMBEDDINGS):
+        raise ProviderError(
+            400,
+            f"The mock's InvokeModel serves only Amazon Titan embedding models (amazon.titan-embed-*), not {model}.",
+        )
+    payload = _load_object(body)
+    g1 = model in _TITAN_G1_MODELS
+    extra = next((key for key in payload if key not in (_TITAN_G1_FIELDS if g1 else _TITAN_V2_FIELDS)), None)
+    if extra is not None:
+        raise _titan_malformed(f"#: extraneous key [{extra}] is not permitted")
+    text = payload.get("inputText")
+    if text is None:
+        raise _titan_malformed("#: required key [inputText] not found")
+    if not isinstance(text, str) or not text:
+        raise _titan_malformed("#/inputText: expected a non-empty string")
+    dimensions = payload.get("dimensions", TITAN_G1_EMBEDDING_DIMENSIONS if g1 else TITAN_EMBEDDING_DIMENSIONS)
+    if not g1 and (type(dimensions) is not int or dimensions not in _TITAN_DIMENSIONS):
+        raise _titan_malformed(f"#/dimensions: {orjson.dumps(dimensions).decode()} is not a valid enum value")
+    normalize = payload.get("normalize", True)
+    if not isinstance(normalize, bool):
+        raise _titan_malformed(f"#/normalize: expected type: Boolean, found: {type(normalize).__name__}")
+    answer = {"embedding": _embedding_json(text, dimensions, normalize), "inputTextTokenCount": _text_tokens(text)}
+    return orjson.dumps(answer)
+
+
+# SigV4 (docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html), checked with botocore's own signer.
+_AWS4 = "AWS4-HMAC-SHA256"
+_MOCK_AWS_CREDENTIALS = Credentials(MOCK_AWS_ACCESS_KEY_ID, MOCK_AWS_SECRET_ACCESS_KEY)
+_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+_SIGNED_HEADERS = re.compile(r"SignedHeaders=([^,\s]*)")
+_SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key "
+    "and signing method. Consult the service documentation for details."
+)
+
+
+def _aws_auth_error(exception: str, message: str) -> ProviderError:
+    return ProviderError(403, message, code=exception)
+
+
+def _signed_headers(authorization: str) -> str:
+    """The SignedHeaders list of a SigV4 Authorization header; `-` when it has none."""
+    found = _SIGNED_HEADERS.search(authorization) if _AWS4 in authorization else None
+    return found[1] if found is not None else "-"
+
+
+class _SigV4Verifier(SigV4Auth):
+    """botocore's SigV4 signer, signing exactly the headers a received request lists in its SignedHeaders."""
+
+    def __init__(self, region: str, service: str, signed: HTTPHeaders) -> None:
+        super().__init__(_MOCK_AWS_CREDENTIALS, service, region)
+        self._signed = signed
+
+    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
+        # botocore's own choice leaves out some headers (user-agent, expect, ...): a signer may have signed them.
+        return self._signed
+
+    def signature_of(self, method: str, url: str, body: bytes, amz_date: str) -> str:
+        # The headers are given by headers_to_sign alone: none on the request, so that the payload hash is the
+        # body's own, never what an x-amz-content-sha256 header claims.
+        request = AWSRequest(method=method, url=url, data=body)
+        request.context["timestamp"] = amz_date  # add_auth would sign at the current time: sign at the request's
+        return self.signature(self.string_to_sign(request, self.canonical_request(request)), request)
+
+
+def authenticate_aws(request: web.BaseRequest, body: bytes) -> None:
+    """Let a Bedrock request through with an API key (`Bearer …`) or a valid SigV4 signature; else 403, as AWS words it.
+
+    The signature is recomputed from the request as received: the method, the raw path (which SigV4 encodes once
+    more, `%3A` becoming `%253A`, as services other than S3 do), the body and the headers it says it signed.
+    """
+    headers = request.headers
+    authorization = headers.get("Authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return
+    if not authorization or scheme.lower() == "bearer":
+        raise _aws_auth_error("MissingAuthenticationTokenException", "Missing Authentication Token")
+    fields = {}
+    if scheme == _AWS4:
+        for item in credentials.split(","):
+            name, _, value = item.strip().partition("=")
+            fields[name] = value
+    amz_date = headers.get("x-amz-date", "")
+    problems = [
+        f"Authorization header requires '{name}' parameter."
+        for name in ("Credential", "Signature", "SignedHeaders")
+        if not fields.get(name)
+    ]
+    if not amz_date:
+        problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+    if problems:
+        raise _aws_auth_error("IncompleteSignatureException", " ".join(problems) + f" Authorization={authorization}")
+    if not _AMZ_DATE.fullmatch(amz_date):
+        raise _aws_auth_error(
+            "IncompleteSignatureException", f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'."
+        )
+    scope = fields["Credential"].split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request":
+        raise _aws_auth_error(
+            "IncompleteSignatureException",
+            f"Credential should be <access key>/<date>/<region>/<service>/aws4_request: '{fields['Credential']}'.",
+        )
+    access_key_id, day, region, service, _ = scope
+    if access_key_id != MOCK_AWS_ACCESS_KEY_ID:
+        raise _aws_auth_error("UnrecognizedClientException", "The security token included in the request is invalid.")
+    if service != "bedrock":
+        raise _aws_auth_error("InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'.")
+    if day != amz_date[:8]:
+        raise _aws_auth_error(
+            "InvalidSignatureException",
+            f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+            f"'{day}' != '{amz_date[:8]}', from '{amz_date}'.",
+        )
+    names = fields["SignedHeaders"].split(";")
+    if "host" not in names:
+        raise _aws_auth_error(
+            "InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+        )
+    signed = HTTPHeaders()
+    for name in names:
+        for value in headers.getall(name, ()):
+            signed[name] = value
+    url = f"http://{headers.get('Host', '')}{request.raw_path}"
+    expected = _SigV4Verifier(region, service, signed).signature_of(request.method, url, body, amz_date)
+    if not hmac.compare_digest(expected, fields["Signature"]):
+        raise _aws_auth_error("InvalidSignatureException", _SIGNATURE_MISMATCH)
+
+
+# Embeddings: one function for every dialect, so that the same text at the same size is the same vector in each.
+
+
+@functools.lru_cache(maxsize=256)
+def embedding(text: str, dimensions: int, normalize: bool = True) -> tuple[float, ...]:
+    """The mock's embedding of `text`: deterministic, and the same in every dialect.
+
+    The raw values are SHAKE-256 of the text read as 16-bit integers scaled into [-1, 1), so a shorter vector's
+    raw values are a longer one's first ones (as shortened OpenAI embeddings are); `normalize` scales the vector
+    to unit length. The values are float32 numbers, so that OpenAI's base64 encoding carries them unchanged.
+    """
+    raw = array.array("h", hashlib.shake_256(text.encode()).digest(2 * dimensions))
+    if sys.byteorder == "big":
+        raw.byteswap()  # the same values on every machine
+    values = [value / 32768 for value in raw]
+    if normalize:
+        norm = math.sqrt(math.fsum(value * value for value in values)) or 1.0
+        values = [value / norm for value in values]
+    return tuple(array.array("f", values))
+
+
+@functools.lru_cache(maxsize=256)
+def _embedding_json(text: str, dimensions: int, normalize: bool = True) -> orjson.Fragment:
+    return orjson.Fragment(orjson.dumps(embedding(text, dimensions, normalize)))
+
+
+@functools.lru_cache(maxsize=256)
+def _embedding_base64(text: str, dimensions: int) -> str:
+    """The embedding as OpenAI's `base64` encoding gives it: little-endian float32 values, base64."""
+    values = array.array("f", embedding(text, dimensions))
+    if sys.byteorder == "big":
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode()
+
+
+def _text_tokens(text: str) -> int:
+    return max(1, len(text.encode()) // 4)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _dimensions(value: Any, default: int, name: str) -> int:
+    if value is None:
+        return default
+    if not _is_int(value) or not 1 <= value <= MAX_EMBEDDING_DIMENSIONS:
+        raise ProviderError(
+            400, f"{name} must be an integer from 1 to {MAX_EMBEDDING_DIMENSIONS}, got {value!r}", param=name
+        )
+    return value
+
+
+_OPENAI_MAX_EMBEDDING_INPUTS = 2048
+_OPENAI_INVALID_INPUT = (
+    "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
+)
+_ENCODING_FORMATS = ("float", "base64")
+# Azure OpenAI's `…/openai/deployments/{deployment}/embeddings`: the deployment names the model.
+_AZURE_EMBEDDINGS = re.compile(r"/deployments/([^/]+)/embeddings")
+
+
+def _openai_embedding_inputs(value: Any) -> list[tuple[str, int]]:
+    """Each input's text and tokens: a string, or a list of token ids (embedded as its JSON text)."""
+    if value is None:
+        raise ProviderError(
+            400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
+        )
+    if isinstance(value, str) or (isinstance(value, list) and value and all(_is_int(token) for token in value)):
+        value = [value]
+    if not isinstance(value, list) or not 0 < len(value) <= _OPENAI_MAX_EMBEDDING_INPUTS:
+        raise ProviderError(400, _OPENAI_INVALID_INPUT, param="input")
+    inputs = []
+    for item in value:
+        if isinstance(item, str) and item:
+            inputs.append((item, _text_tokens(item)))
+        elif isinstance(item, list) and item and all(_is_int(token) for token in item):
+            inputs.append((orjson.dumps(item).decode(), len(item)))
+        else:
+            raise ProviderError(400, _OPENAI_INVALID_INPUT, param="input")
+    return inputs
+
+
+def openai_embeddings(body: bytes, path: str) -> bytes:
+    """An OpenAI (or Azure OpenAI, the deployment in `path` naming the model) embeddings answer to `body`."""
+    payload = _load_object(body)
+    model = payload.get("model")
+    if model is None and (deployment := _AZURE_EMBEDDINGS.search(path)) is not None:
+        model = unquote(deployment[1])
+    if not isinstance(model, str) or not model:
+        raise ProviderError(400, "you must provide a model parameter", param="model", code="missing_required_parameter")
+    inputs = _openai_embedding_inputs(payload.get("input"))
+    encoding_format = payload.get("encoding_format") or "float"
+    if encoding_format not in _ENCODING_FORMATS:
+        raise ProviderError(
+            400,
+            f"Invalid value: {encoding_format!r}. Supported values are: 'float' and 'base64'.",
+            param="encoding_format",
+        )
+    dimensions = _dimensions(payload.get("dimensions"), OPENAI_EMBEDDING_DIMENSIONS, "dimensions")
+    data = [
+        {
+            "object": "embedding",
+            "index": index,
+            "embedding": _embedding_json(text, dimensions)
+            if encoding_format == "float"
+            else _embedding_base64(text, dimensions),
+        }
+        for index, (text, _) in enumerate(inputs)
+    ]
+    tokens = sum(count for _, count in inputs)
+    answer = {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+    return orjson.dumps(answer)
+
+
+_GEMINI_MAX_BATCH = 100
+
+
+def _gemini_embed_request(request: Any, where: str) -> orjson.Fragment:
+    """The embedding of one EmbedContentRequest (`where` names it in errors): its text parts, joined."""
+    content = request.get("content") if isinstance(request, dict) else None
+    text = _text_of(content.get("parts")) if isinstance(content, dict) else ""
+    if not text:
+        raise ProviderError(400, f"* {where}.content: content is not specified")
+    dimensions = _either(request, "outputDimensionality", "output_dimensionality")
+    return _embedding_json(text, _dimensions(dimensions, GEMINI_EMBEDDING_DIMENSIONS, f"{where}.outputDimensionality"))
+
+
+def gemini_embeddings(body: bytes, model: str, *, batch: bool) -> bytes:
+    """A Gemini `embedContent` answer to `body`, or with `batch` a `batchEmbedContents` one, for `model`."""
+    payload = _load_object(body)
+    if not batch:
+        return orjson.dumps({"embedding": {"values": _gemini_embed_request(payload, "EmbedContentRequest")}})
+    requests = payload.get("requests")
+    if not isinstance(requests, list) or not requests:
+        raise ProviderError(400, "* BatchEmbedContentsRequest.requests: requests is not specified")
+    if len(requests) > _GEMINI_MAX_BATCH:
+        raise ProviderError(
+            400, f"* BatchEmbedContentsRequest.requests: at most {_GEMINI_MAX_BATCH} requests can be in one batch"
+        )
+    embeddings = []
+    for index, request in enumerate(requests):
+        where = f"BatchEmbedContentsRequest.requests[{index}]"
+        if not isinstance(request, dict) or request.get("model") != f"models/{model}":
+            raise ProviderError(400, f"* {where}.model: every request must name the batch's model, models/{model}")
+        embeddings.append({"values": _gemini_embed_request(request, where)})
+    return orjson.dumps({"embeddings": embeddings})
+
+
 OPENAI = OpenAIChat()
 ANTHROPIC = AnthropicMessages()
 GEMINI = GeminiGenerateContent()
+BEDROCK = BedrockConverse()
 
 
 def _require_anthropic_version(request: web.BaseRequest) -> None:
@@ -811,11 +1417,11 @@ async def _read_body(request: web.BaseRequest) -> bytes:
 
 
 async def _write_stream(
-    request: web.BaseRequest, echo: dict[str, str], events: StreamEvents, interval_ms: int
+    request: web.BaseRequest, headers: dict[str, str], events: StreamEvents, interval_ms: int
 ) -> web.StreamResponse:
     """Send a stream event by event, as it is produced, waiting `interval_ms` before each piece."""
     head, pieces, tail = events
-    response = web.StreamResponse(headers={**_SSE_HEADERS, **echo})
+    response = web.StreamResponse(headers=headers)
     await response.prepare(request)
     try:
         for event in head:
@@ -874,8 +1480,12 @@ class MockProvider:
             message, payload, protocol, writer, task, asyncio.get_running_loop(), client_max_size=MAX_REQUEST_BYTES
         )
 
-    def _route(self, method: str, path: str) -> tuple[Handler | None, Dialect]:
-        """The handler for a request (None when there is none) and the dialect its path names."""
+    def _route(self, method: str, path: str, raw_path: str) -> tuple[Handler | None, Dialect]:
+        """The handler for a request (None when there is none) and the dialect its path names.
+
+        `path` is percent-decoded, `raw_path` as received, query excluded: Bedrock's model ids are read from it,
+        since an ARN's `/` arrives as `%2F`.
+        """
         if path.endswith("/chat/completions"):
             return (self._chat_completions if method == "POST" else None), OPENAI
         if path.endswith("/messages"):
@@ -884,14 +1494,32 @@ class MockProvider:
             return (self._count_tokens if method == "POST" else None), ANTHROPIC
         if path.endswith("/models") and method == "GET":
             return self._models, OPENAI
+        if path.endswith("/embeddings"):
+            return (self._embeddings if method == "POST" else None), OPENAI
         gemini = _GEMINI_ROUTE.search(path)
         if gemini is not None and gemini.end() == len(path):
             model, gemini_method = gemini.groups()
-            if method != "POST" or gemini_method not in ("generateContent", "streamGenerateContent"):
+            if method != "POST":
                 return None, GEMINI
-            return functools.partial(
-                self._generate_content, model=model, stream=gemini_method == "streamGenerateContent"
-            ), GEMINI
+            if gemini_method in ("generateContent", "streamGenerateContent"):
+                return functools.partial(
+                    self._generate_content, model=model, stream=gemini_method == "streamGenerateContent"
+                ), GEMINI
+            if gemini_method in ("embedContent", "batchEmbedContents"):
+                return functools.partial(
+                    self._embed_content, model=model, batch=gemini_method == "batchEmbedContents"
+                ), GEMINI
+            return None, GEMINI
+        bedrock = _BEDROCK_ROUTE.search(raw_path)
+        if bedrock is not None and bedrock.end() == len(raw_path):
+            model, action = unquote(bedrock[1]), bedrock[2]
+            if method != "POST":
+                return None, BEDROCK
+            if action in ("converse", "converse-stream"):
+                return functools.partial(self._converse, model=model, stream=action == "converse-stream"), BEDROCK
+            if action == "invoke":
+                return functools.partial(self._invoke, model=model), BEDROCK
+            return None, BEDROCK
         return None, OPENAI
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -903,10 +1531,15 @@ class MockProvider:
             "x-mock-azure-api-key": headers.get("api-key", "-"),
             "x-mock-host": headers.get("Host", "-"),
             "x-mock-goog-api-key": headers.get("x-goog-api-key", "-"),
+            "x-mock-amz-date": headers.get("x-amz-date", "-"),
+            "x-mock-signed-headers": _signed_headers(headers.get("Authorization", "")),
         }
         method, path = request.method, request.path
-        handler, dialect = self._route(method, path)
+        handler, dialect = self._route(method, path, request.raw_path.partition("?")[0])
         try:
+            if dialect is BEDROCK:
+                # AWS authenticates a request before anything else: even a route it does not serve.
+                authenticate_aws(request, await _read_body(request))
             behaviour = Behaviour.from_request(request)
             if behaviour.latency_ms:
                 await asyncio.sleep(behaviour.latency_ms / 1000)
@@ -942,6 +1575,28 @@ class MockProvider:
         chat = GEMINI.parse(await _read_body(request), model=model, stream=stream)
         return await self._answer(request, behaviour, echo, GEMINI, chat)
 
+    async def _converse(
+        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str], *, model: str, stream: bool
+    ) -> web.StreamResponse:
+        chat = BEDROCK.parse(await _read_body(request), model=model, stream=stream)
+        return await self._answer(request, behaviour, echo, BEDROCK, chat)
+
+    async def _embeddings(self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]) -> web.Response:
+        answer = openai_embeddings(await _read_body(request), request.path)
+        return web.Response(body=answer, headers={**_JSON_HEADERS, **echo})
+
+    async def _embed_content(
+        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str], *, model: str, batch: bool
+    ) -> web.Response:
+        answer = gemini_embeddings(await _read_body(request), model, batch=batch)
+        return web.Response(body=answer, headers={**_JSON_HEADERS, **echo})
+
+    async def _invoke(
+        self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str], *, model: str
+    ) -> web.Response:
+        answer = titan_embedding(await _read_body(request), model)
+        return web.Response(body=answer, headers={**_JSON_HEADERS, **echo})
+
     async def _count_tokens(self, request: web.BaseRequest, behaviour: Behaviour, echo: dict[str, str]) -> web.Response:
         _require_anthropic_version(request)
         chat = ANTHROPIC.parse(await _read_body(request), counting=True)
@@ -975,7 +1630,8 @@ class MockProvider:
         if reply.cut_off:
             # Fail mid-way: the error event replaces the closing events.
             tail = (dialect.stream_error,)
-        return await _write_stream(request, echo, (head, pieces, tail), behaviour.chunk_interval_ms)
+        headers = {**dialect.stream_headers, **echo}
+        return await _write_stream(request, headers, (head, pieces, tail), behaviour.chunk_interval_ms)
 
 
 async def start_mock_provider(host: str = "127.0.0.1", port: int = 18100) -> MockProvider:

@@ -1,11 +1,14 @@
-"""The mock provider speaks OpenAI's Chat Completions, Anthropic's Messages and Google's Gemini APIs and obeys its
-x-mock-* headers."""
+"""The mock provider speaks OpenAI's Chat Completions, Anthropic's Messages, Google's Gemini and AWS Bedrock's Converse
+APIs and the three families' embeddings, authenticates Bedrock requests as AWS does, and obeys its x-mock-* headers."""
 
 from __future__ import annotations
 
+import base64
+import math
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -13,15 +16,31 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import botocore.session
 import httpx
 import openai
 import orjson
 import pytest
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config as BotocoreConfig
+from botocore.credentials import Credentials
+from botocore.eventstream import EventStreamBuffer
+from botocore.exceptions import ClientError, EventStreamError
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types as genai_types
 
-from aiplane.mock_provider import DEFAULT_MODEL, MODELS, MockProvider, mock_provider_in_thread
+from aiplane.mock_provider import (
+    DEFAULT_MODEL,
+    MOCK_AWS_ACCESS_KEY_ID,
+    MOCK_AWS_SECRET_ACCESS_KEY,
+    MODELS,
+    MockProvider,
+    embedding,
+    mock_provider_in_thread,
+)
+from aiplane.translate.eventstream import EventStreamParser, is_exception
 
 CHAT_BODY = {"model": "gpt-test", "messages": [{"role": "user", "content": "Say hello."}]}
 
@@ -346,7 +365,7 @@ def test_streamed_tool_call_without_usage_ends_with_done(http: httpx.Client) -> 
     assert events[-2]["choices"][0] == {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "tool_calls"}
     assert all("usage" not in event for event in events[:-1])
     fragments = [event["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] for event in events[1:-2]]
-    assert fragments == ['{"loc', 'atio', 'n": ', '"Par', 'is"}']
+    assert fragments == ['{"loc', "atio", 'n": ', '"Par', 'is"}']
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -1301,7 +1320,11 @@ def test_gemini_stream_error_after_k_events(provider: MockProvider, http: httpx.
     assert events[-1] == {"error": {"code": 503, "message": "mock overload", "status": "UNAVAILABLE"}}
     pieces = events[:-1]
     assert [event["candidates"][0]["content"]["parts"][0]["text"] for event in pieces] == [
-        "Hello", " from", " the", " aiplane", " mock"
+        "Hello",
+        " from",
+        " the",
+        " aiplane",
+        " mock",
     ][:sent]
     # Cut off: no event finishes the stream, even when every piece was sent.
     assert all("finishReason" not in event["candidates"][0] and "usageMetadata" not in event for event in pieces)
@@ -1329,3 +1352,899 @@ def test_gemini_stream_error_cuts_a_function_call_too(http: httpx.Client, after:
 def test_stream_error_header_leaves_an_unstreamed_gemini_reply_alone(http: httpx.Client) -> None:
     reply = http.post(GENERATE, json=GEMINI_BODY, headers={"x-mock-stream-error-after": "1"}).json()
     assert reply["candidates"][0]["finishReason"] == "STOP"
+
+
+# AWS Bedrock's Converse and ConverseStream, chosen by the `…/model/{modelId}/converse[-stream]` path, obey the same
+# x-mock-* headers once the request is authenticated (with a SigV4 signature or a Bedrock API key).
+
+CLAUDE_ON_BEDROCK = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+CONVERSE = "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse"
+CONVERSE_STREAM = "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream"
+CONVERSE_BODY = {"messages": [{"role": "user", "content": [{"text": "Say hello."}]}]}
+BEARER = {"Authorization": "Bearer ABSKbW9jaw=="}
+BEDROCK_WEATHER_TOOL = {
+    "toolSpec": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "inputSchema": {"json": {"type": "object", "properties": {"location": {"type": "string"}}}},
+    }
+}
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key "
+    "and signing method. Consult the service documentation for details."
+)
+
+
+def bedrock_client(
+    provider: MockProvider,
+    access_key: str = MOCK_AWS_ACCESS_KEY_ID,
+    secret: str = MOCK_AWS_SECRET_ACCESS_KEY,
+) -> Any:
+    """botocore's own bedrock-runtime client on the mock: it signs with SigV4 and reads the event-stream frames."""
+    return botocore.session.get_session().create_client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=provider.url,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret,
+        config=BotocoreConfig(retries={"max_attempts": 0}),
+    )
+
+
+@pytest.fixture(scope="module")
+def bedrock(provider: MockProvider) -> Any:
+    return bedrock_client(provider)
+
+
+def sigv4(
+    provider: MockProvider,
+    path: str,
+    body: bytes,
+    *,
+    access_key: str = MOCK_AWS_ACCESS_KEY_ID,
+    secret: str = MOCK_AWS_SECRET_ACCESS_KEY,
+    token: str | None = None,
+    service: str = "bedrock",
+    signer: type[SigV4Auth] = SigV4Auth,
+) -> dict[str, str]:
+    """The headers botocore signs a POST of `body` to `path` with, as an AWS SDK would, for httpx to send."""
+    request = AWSRequest("POST", provider.url + path, data=body, headers={"Content-Type": "application/json"})
+    signer(Credentials(access_key, secret, token), service, "us-west-2").add_auth(request)
+    return dict(request.headers.items())
+
+
+def signed_post(
+    http: httpx.Client, provider: MockProvider, path: str, body: Any, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    content = orjson.dumps(body)
+    return http.post(path, content=content, headers={**sigv4(provider, path, content), **(headers or {})})
+
+
+def frames(response: httpx.Response) -> list[tuple[str, Any]]:
+    """An event stream's frames as (event or exception type, decoded payload), read with the gateway's parser.
+
+    Every event's payload must carry Bedrock's padding field `p`, which is taken out here.
+    """
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.amazon.eventstream"
+    parser = EventStreamParser()
+    events = [*parser.feed(response.content), *parser.finish()]
+    decoded = []
+    for event in events:
+        payload = orjson.loads(event.data)
+        if not is_exception(event.event):
+            assert payload.pop("p") == "abcdefgh"
+        decoded.append((event.event, payload))
+    return decoded
+
+
+def assert_bedrock_error(response: httpx.Response, status: int, exception: str) -> str:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-amzn-ErrorType"] == exception
+    body = response.json()
+    assert set(body) == {"message"} and body["message"]
+    return body["message"]
+
+
+def test_converse_through_botocore(bedrock: Any) -> None:
+    response = bedrock.converse(
+        modelId=CLAUDE_ON_BEDROCK,
+        messages=[{"role": "user", "content": [{"text": "Hi"}]}],
+        system=[{"text": "Be brief."}],
+        inferenceConfig={"maxTokens": 100},
+    )
+
+    assert response["output"] == {
+        "message": {"role": "assistant", "content": [{"text": "Hello from the aiplane mock"}]}
+    }
+    assert response["stopReason"] == "end_turn"
+    usage = response["usage"]
+    assert usage["outputTokens"] == 5
+    assert usage["totalTokens"] == usage["inputTokens"] + 5
+    echoed = response["ResponseMetadata"]["HTTPHeaders"]
+    # botocore percent-encodes the model id's `:` in the path; the mock decodes it.
+    assert echoed["x-mock-path"] == CONVERSE
+    assert echoed["x-mock-signed-headers"] == "content-type;host;x-amz-date"
+    assert re.fullmatch(r"\d{8}T\d{6}Z", echoed["x-mock-amz-date"])
+    assert echoed["x-mock-tools"] == "0"
+
+
+def test_converse_wire_format_is_bedrocks(http: httpx.Client) -> None:
+    body = orjson.dumps(CONVERSE_BODY)
+    response = http.post(CONVERSE, content=body, headers={**BEARER, "x-mock-chunks": "3"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    tokens = len(body) // 4
+    assert response.json() == {
+        "output": {"message": {"role": "assistant", "content": [{"text": "Hello from the"}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": tokens, "outputTokens": 3, "totalTokens": tokens + 3},
+        "metrics": {"latencyMs": 0},
+    }
+    assert response.headers["x-mock-authorization"] == BEARER["Authorization"]
+    assert response.headers["x-mock-signed-headers"] == "-"
+    assert response.headers["x-mock-amz-date"] == "-"
+
+
+def test_converse_stream_through_botocore(bedrock: Any) -> None:
+    response = bedrock.converse_stream(
+        modelId=CLAUDE_ON_BEDROCK, messages=[{"role": "user", "content": [{"text": "Hi"}]}]
+    )
+    events = list(response["stream"])
+
+    assert [next(iter(event)) for event in events] == [
+        "messageStart",
+        *["contentBlockDelta"] * 5,
+        "contentBlockStop",
+        "messageStop",
+        "metadata",
+    ]
+    assert events[0]["messageStart"] == {"role": "assistant"}
+    assert (
+        "".join(event["contentBlockDelta"]["delta"]["text"] for event in events[1:6]) == "Hello from the aiplane mock"
+    )
+    assert events[-2]["messageStop"]["stopReason"] == "end_turn"
+    assert events[-1]["metadata"]["usage"]["outputTokens"] == 5
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-mock-path"] == CONVERSE_STREAM
+
+
+def test_converse_stream_frames_are_bedrocks(http: httpx.Client) -> None:
+    body = orjson.dumps(CONVERSE_BODY)
+    response = http.post(CONVERSE_STREAM, content=body, headers={**BEARER, "x-mock-chunks": "3"})
+
+    tokens = len(body) // 4
+    assert frames(response) == [
+        ("messageStart", {"role": "assistant"}),
+        ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hello"}}),
+        ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": " from"}}),
+        ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": " the"}}),
+        ("contentBlockStop", {"contentBlockIndex": 0}),
+        ("messageStop", {"stopReason": "end_turn"}),
+        (
+            "metadata",
+            {
+                "usage": {"inputTokens": tokens, "outputTokens": 3, "totalTokens": tokens + 3},
+                "metrics": {"latencyMs": 0},
+            },
+        ),
+    ]
+    # Each frame is an event, with the headers botocore's own reader expects.
+    buffer = EventStreamBuffer()
+    buffer.add_data(response.content)
+    headers = [frame.headers for frame in buffer]
+    assert all(h[":message-type"] == "event" and h[":content-type"] == "application/json" for h in headers)
+
+
+def test_converse_stream_events_are_sent_as_they_are_produced(provider: MockProvider) -> None:
+    headers = {**BEARER, "x-mock-chunks": "3", "x-mock-chunk-interval-ms": "150"}
+    arrivals: list[float] = []
+    with httpx.Client(base_url=provider.url, timeout=10) as client:
+        start = time.monotonic()
+        with client.stream("POST", CONVERSE_STREAM, json=CONVERSE_BODY, headers=headers) as response:
+            parser = EventStreamParser()
+            for chunk in response.iter_raw():
+                arrivals.extend(time.monotonic() - start for _ in parser.feed(chunk))
+
+    assert len(arrivals) == 1 + 3 + 3
+    assert arrivals[0] < 0.3, "the first event waited for the whole stream"
+    assert arrivals[-1] >= 0.45
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_response_bytes_header_sizes_a_converse_reply(http: httpx.Client, stream: bool) -> None:
+    headers = {**BEARER, "x-mock-response-bytes": "10000"}
+    if stream:
+        events = frames(http.post(CONVERSE_STREAM, json=CONVERSE_BODY, headers=headers))
+        text = "".join(payload["delta"]["text"] for name, payload in events if name == "contentBlockDelta")
+    else:
+        text = http.post(CONVERSE, json=CONVERSE_BODY, headers=headers).json()["output"]["message"]["content"][0][
+            "text"
+        ]
+    assert abs(len(text.encode()) - 10000) <= 100
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_tool_use_through_botocore(bedrock: Any, stream: bool) -> None:
+    arguments = '{"location": "Z\\u00fcrich", "days": 3}'  # a header's value is ASCII: JSON escapes it
+
+    def add_headers(request: AWSRequest, **_: Any) -> None:
+        request.headers["x-mock-tool-call"] = "get_weather"
+        request.headers["x-mock-tool-arguments"] = arguments
+
+    event = f"before-sign.bedrock-runtime.{'ConverseStream' if stream else 'Converse'}"
+    bedrock.meta.events.register(event, add_headers)
+    try:
+        call = {
+            "modelId": CLAUDE_ON_BEDROCK,
+            "messages": [{"role": "user", "content": [{"text": "Weather?"}]}],
+            "toolConfig": {"tools": [BEDROCK_WEATHER_TOOL]},
+        }
+        if stream:
+            events = list(bedrock.converse_stream(**call)["stream"])
+            start = events[1]["contentBlockStart"]["start"]["toolUse"]
+            fragments = [
+                e["contentBlockDelta"]["delta"]["toolUse"]["input"] for e in events if "contentBlockDelta" in e
+            ]
+            tool_use = {**start, "input": orjson.loads("".join(fragments))}
+            stop_reason = events[-2]["messageStop"]["stopReason"]
+        else:
+            response = bedrock.converse(**call)
+            [block] = response["output"]["message"]["content"]
+            tool_use, stop_reason = block["toolUse"], response["stopReason"]
+    finally:
+        bedrock.meta.events.unregister(event, add_headers)
+
+    assert tool_use["toolUseId"].startswith("tooluse_mock_")
+    assert (tool_use["name"], tool_use["input"]) == ("get_weather", {"location": "Zürich", "days": 3})
+    assert stop_reason == "tool_use"
+
+
+@pytest.mark.parametrize("chunks", [None, "3", "1", "1000"])
+def test_streamed_tool_use_input_arrives_in_fragments(http: httpx.Client, chunks: str | None) -> None:
+    arguments = '{"location": "Paris", "unit": "celsius"}'
+    headers = {**BEARER, "x-mock-tool-call": "get_weather", "x-mock-tool-arguments": arguments}
+    if chunks is not None:
+        headers["x-mock-chunks"] = chunks
+    events = frames(http.post(CONVERSE_STREAM, json=CONVERSE_BODY, headers=headers))
+
+    names = [name for name, _ in events]
+    fragments = [payload["delta"]["toolUse"]["input"] for name, payload in events if name == "contentBlockDelta"]
+    assert names == [
+        "messageStart",
+        "contentBlockStart",
+        *["contentBlockDelta"] * len(fragments),
+        "contentBlockStop",
+        "messageStop",
+        "metadata",
+    ]
+    start = events[1][1]
+    assert start["contentBlockIndex"] == 0
+    assert start["start"]["toolUse"]["name"] == "get_weather"
+    assert start["start"]["toolUse"]["toolUseId"].startswith("tooluse_mock_")
+    assert "".join(fragments) == arguments
+    assert len(fragments) == min(int(chunks or 5), len(arguments))
+    assert events[-2] == ("messageStop", {"stopReason": "tool_use"})
+    assert events[-1][1]["usage"]["outputTokens"] == len(fragments)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_result_comes_back_in_the_converse_answer(bedrock: Any, stream: bool) -> None:
+    messages: list[Any] = [{"role": "user", "content": [{"text": "Weather in Paris?"}]}]
+    tool_use = {"toolUseId": "tooluse_1", "name": "get_weather", "input": {"location": "Paris"}}
+    messages += [
+        {"role": "assistant", "content": [{"toolUse": tool_use}]},
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "tooluse_1", "content": [{"text": "18°C and sunny"}], "status": "success"}}
+            ],
+        },
+    ]
+    call = {"modelId": CLAUDE_ON_BEDROCK, "messages": messages, "toolConfig": {"tools": [BEDROCK_WEATHER_TOOL]}}
+    if stream:
+        events = list(bedrock.converse_stream(**call)["stream"])
+        deltas = [event["contentBlockDelta"]["delta"]["text"] for event in events if "contentBlockDelta" in event]
+        assert len(deltas) == 5
+        text = "".join(deltas)
+    else:
+        response = bedrock.converse(**call)
+        assert response["stopReason"] == "end_turn"
+        text = response["output"]["message"]["content"][0]["text"]
+    assert text == "The tool said: 18°C and sunny"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ([{"toolResult": {"toolUseId": "t", "content": [{"json": {"temp": 18}}]}}], '{"temp":18}'),
+        (
+            [{"toolResult": {"toolUseId": "t", "content": [{"text": "18°C"}, {"json": {"sky": "clear"}}]}}],
+            '18°C{"sky":"clear"}',
+        ),
+        (
+            [
+                {"toolResult": {"toolUseId": "a", "content": [{"text": "18°C"}], "status": "success"}},
+                {"toolResult": {"toolUseId": "b", "content": [{"text": "12:00"}]}},
+            ],
+            "18°C\n12:00",
+        ),
+        (
+            [
+                {"toolResult": {"toolUseId": "t", "content": [{"text": "failed"}], "status": "error"}},
+                {"text": "Go on."},
+            ],
+            "failed",
+        ),
+    ],
+)
+def test_a_bedrock_tool_result_is_read_as_its_text_and_json(http: httpx.Client, content: Any, said: str) -> None:
+    body = {"messages": [{"role": "user", "content": content}]}
+    text = http.post(CONVERSE, json=body, headers=BEARER).json()["output"]["message"]["content"][0]["text"]
+    assert text == "The tool said: " + said
+
+
+def test_only_a_tool_result_in_the_last_user_message_changes_the_converse_text(http: httpx.Client) -> None:
+    result = {"toolResult": {"toolUseId": "t", "content": [{"text": "old"}]}}
+    messages = [
+        {"role": "user", "content": [result]},
+        {"role": "assistant", "content": [{"text": "Noted."}]},
+        *CONVERSE_BODY["messages"],
+    ]
+    reply = http.post(CONVERSE, json={"messages": messages}, headers=BEARER).json()
+    assert reply["output"]["message"]["content"] == [{"text": "Hello from the aiplane mock"}]
+
+
+def test_the_tool_call_header_wins_over_a_bedrock_tool_result(http: httpx.Client) -> None:
+    result = {"toolResult": {"toolUseId": "t", "content": [{"text": "18°C"}]}}
+    body = {"messages": [{"role": "user", "content": [result]}]}
+    reply = http.post(CONVERSE, json=body, headers={**BEARER, "x-mock-tool-call": "get_time"}).json()
+    [block] = reply["output"]["message"]["content"]
+    assert block["toolUse"]["name"] == "get_time"
+    assert block["toolUse"]["input"] == {"location": "Paris"}
+    assert reply["stopReason"] == "tool_use"
+
+
+@pytest.mark.parametrize(
+    ("tools", "count"),
+    [
+        (None, "0"),
+        ([BEDROCK_WEATHER_TOOL], "1"),
+        ([BEDROCK_WEATHER_TOOL, {"toolSpec": {"name": "get_time", "inputSchema": {"json": {}}}}], "2"),
+        ([BEDROCK_WEATHER_TOOL, {"cachePoint": {"type": "default"}}], "1"),
+    ],
+)
+def test_the_bedrock_tool_spec_count_is_echoed(http: httpx.Client, tools: Any, count: str) -> None:
+    body = CONVERSE_BODY if tools is None else {**CONVERSE_BODY, "toolConfig": {"tools": tools}}
+    for path in (CONVERSE, CONVERSE_STREAM):
+        response = http.post(path, json=body, headers=BEARER)
+        assert response.status_code == 200
+        assert response.headers["x-mock-tools"] == count
+
+
+@pytest.mark.parametrize(("after", "sent"), [("0", 0), ("2", 2), ("99", 5)])
+def test_converse_stream_error_after_k_deltas(bedrock: Any, http: httpx.Client, after: str, sent: int) -> None:
+    headers = {**BEARER, "x-mock-stream-error-after": after}
+    response = http.post(CONVERSE_STREAM, json=CONVERSE_BODY, headers=headers)
+    *events, error = frames(response)
+
+    assert error == ("modelStreamErrorException", {"message": "mock overload"})
+    assert events == [
+        ("messageStart", {"role": "assistant"}),
+        *[
+            ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text}})
+            for text in ["Hello", " from", " the", " aiplane", " mock"][:sent]
+        ],
+    ]
+    buffer = EventStreamBuffer()
+    buffer.add_data(response.content)
+    *_, last = buffer
+    assert last.headers[":message-type"] == "exception"
+    assert last.headers[":exception-type"] == "modelStreamErrorException"
+
+    # botocore raises the exception where the stream breaks.
+    def add_header(request: AWSRequest, **_: Any) -> None:
+        request.headers["x-mock-stream-error-after"] = after
+
+    bedrock.meta.events.register("before-sign.bedrock-runtime.ConverseStream", add_header)
+    received: list[Any] = []
+    try:
+        with pytest.raises(EventStreamError) as raised:
+            for event in bedrock.converse_stream(modelId=CLAUDE_ON_BEDROCK, messages=CONVERSE_BODY["messages"])[
+                "stream"
+            ]:
+                received.append(event)
+    finally:
+        bedrock.meta.events.unregister("before-sign.bedrock-runtime.ConverseStream", add_header)
+    assert len(received) == 1 + sent
+    assert raised.value.response["Error"] == {"Code": "modelStreamErrorException", "Message": "mock overload"}
+
+
+def test_converse_stream_error_cuts_a_tool_use_too(http: httpx.Client) -> None:
+    headers = {**BEARER, "x-mock-tool-call": "get_weather", "x-mock-stream-error-after": "2", "x-mock-chunks": "4"}
+    events = frames(http.post(CONVERSE_STREAM, json=CONVERSE_BODY, headers=headers))
+    assert [name for name, _ in events] == [
+        "messageStart",
+        "contentBlockStart",
+        "contentBlockDelta",
+        "contentBlockDelta",
+        "modelStreamErrorException",
+    ]
+
+
+def test_stream_error_header_leaves_an_unstreamed_converse_reply_alone(http: httpx.Client) -> None:
+    reply = http.post(CONVERSE, json=CONVERSE_BODY, headers={**BEARER, "x-mock-stream-error-after": "1"}).json()
+    assert reply["stopReason"] == "end_turn"
+
+
+@pytest.mark.parametrize(
+    ("status", "exception"),
+    [
+        (400, "ValidationException"),
+        (403, "AccessDeniedException"),
+        (404, "ResourceNotFoundException"),
+        (408, "ModelTimeoutException"),
+        (424, "ModelErrorException"),
+        (429, "ThrottlingException"),
+        (500, "InternalServerException"),
+        (503, "ServiceUnavailableException"),
+        (409, "ValidationException"),
+        (502, "InternalServerException"),
+    ],
+)
+def test_status_header_answers_a_bedrock_error(http: httpx.Client, status: int, exception: str) -> None:
+    for path in (CONVERSE, CONVERSE_STREAM, "/model/amazon.titan-embed-text-v2%3A0/invoke"):
+        response = http.post(path, json=CONVERSE_BODY, headers={**BEARER, "x-mock-status": str(status)})
+        assert assert_bedrock_error(response, status, exception) == f"mock error {status}, as asked by x-mock-status"
+        assert ("retry-after" in response.headers) == (status == 429)
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_status_header_reaches_botocore_as_its_client_error(provider: MockProvider, status: int) -> None:
+    client = bedrock_client(provider)
+
+    def add_header(request: AWSRequest, **_: Any) -> None:
+        request.headers["x-mock-status"] = str(status)
+
+    client.meta.events.register("before-sign.bedrock-runtime.*", add_header)
+    for operation in (client.converse, client.converse_stream):
+        with pytest.raises(ClientError) as raised:
+            operation(modelId=CLAUDE_ON_BEDROCK, messages=CONVERSE_BODY["messages"])
+        error = raised.value.response
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == status
+        assert error["Error"]["Code"] == {429: "ThrottlingException", 503: "ServiceUnavailableException"}[status]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[1, 2]",
+        orjson.dumps({}),
+        orjson.dumps({"messages": []}),
+        orjson.dumps({"messages": {"role": "user", "content": [{"text": "Hi"}]}}),
+        orjson.dumps({"messages": [{"role": "user", "content": "Hi"}]}),
+        orjson.dumps({"messages": [{"role": "system", "content": [{"text": "Hi"}]}]}),
+        orjson.dumps({"messages": [{"role": "assistant", "content": [{"text": "Hi"}]}]}),
+        orjson.dumps({**CONVERSE_BODY, "system": "Be brief."}),
+        orjson.dumps({**CONVERSE_BODY, "inferenceConfig": [1]}),
+        orjson.dumps({**CONVERSE_BODY, "toolConfig": {"tools": []}}),
+        orjson.dumps({**CONVERSE_BODY, "toolConfig": {"tools": BEDROCK_WEATHER_TOOL}}),
+    ],
+)
+def test_malformed_converse_requests_are_400_validation_exceptions(http: httpx.Client, body: bytes) -> None:
+    for path in (CONVERSE, CONVERSE_STREAM):
+        assert_bedrock_error(http.post(path, content=body, headers=BEARER), 400, "ValidationException")
+
+
+def test_bedrock_routes_answer_errors_in_bedrocks_shape(http: httpx.Client) -> None:
+    message = assert_bedrock_error(http.get(CONVERSE, headers=BEARER), 404, "ResourceNotFoundException")
+    assert message == f"Invalid URL (GET {CONVERSE.replace('%3A', ':')})"
+    response = http.post("/model/m/invoke-with-response-stream", json={}, headers=BEARER)
+    assert_bedrock_error(response, 404, "ResourceNotFoundException")
+    response = http.post(CONVERSE, json=CONVERSE_BODY, headers={**BEARER, "x-mock-chunks": "0"})
+    assert "x-mock-chunks" in assert_bedrock_error(response, 400, "ValidationException")
+
+
+def test_an_arn_model_id_is_decoded_from_the_raw_path(http: httpx.Client) -> None:
+    arn = "arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-3-5-sonnet"
+    response = http.post(f"/model/{arn}/converse", json=CONVERSE_BODY, headers=BEARER)
+    assert response.status_code == 200
+    assert response.headers["x-mock-path"] == f"/model/{arn}/converse"
+
+
+def test_the_latency_header_delays_a_converse_reply(http: httpx.Client) -> None:
+    start = time.monotonic()
+    response = http.post(CONVERSE, json=CONVERSE_BODY, headers={**BEARER, "x-mock-latency-ms": "200"})
+    assert response.status_code == 200
+    assert time.monotonic() - start >= 0.2
+
+
+# Bedrock authentication, checked as AWS checks it.
+
+
+@pytest.mark.parametrize("path", [CONVERSE, CONVERSE_STREAM])
+def test_a_sigv4_signature_over_a_model_id_with_a_colon_is_accepted(
+    http: httpx.Client, provider: MockProvider, path: str
+) -> None:
+    # The raw path holds `%3A`, which SigV4 signs as `%253A`: the mock must sign what it received, as AWS does.
+    response = signed_post(http, provider, path, CONVERSE_BODY)
+    assert response.status_code == 200
+    assert response.headers["x-mock-path"] == path
+    assert response.headers["x-mock-signed-headers"] == "content-type;host;x-amz-date"
+    assert response.headers["x-mock-authorization"].startswith(f"AWS4-HMAC-SHA256 Credential={MOCK_AWS_ACCESS_KEY_ID}/")
+
+
+def test_a_signature_over_the_path_encoded_once_is_refused(http: httpx.Client, provider: MockProvider) -> None:
+    # botocore's S3 signer does not encode the path again: a signer that forgets to is caught.
+    content = orjson.dumps(CONVERSE_BODY)
+    headers = sigv4(provider, CONVERSE, content, signer=S3SigV4Auth)
+    response = http.post(CONVERSE, content=content, headers=headers)
+    assert assert_bedrock_error(response, 403, "InvalidSignatureException") == SIGNATURE_MISMATCH
+    # The encoding is all that differs: where the path has nothing to encode, the two signers agree.
+    plain = "/model/mock-model/converse"
+    response = http.post(plain, content=content, headers=sigv4(provider, plain, content, signer=S3SigV4Auth))
+    assert response.status_code == 200
+
+
+def test_a_tampered_body_is_an_invalid_signature(http: httpx.Client, provider: MockProvider) -> None:
+    headers = sigv4(provider, CONVERSE, orjson.dumps(CONVERSE_BODY))
+    tampered = orjson.dumps({"messages": [{"role": "user", "content": [{"text": "Say goodbye."}]}]})
+    response = http.post(CONVERSE, content=tampered, headers=headers)
+    assert assert_bedrock_error(response, 403, "InvalidSignatureException") == SIGNATURE_MISMATCH
+
+
+def test_a_tampered_signed_header_or_path_is_an_invalid_signature(http: httpx.Client, provider: MockProvider) -> None:
+    content = orjson.dumps(CONVERSE_BODY)
+    headers = sigv4(provider, CONVERSE, content)
+    second = "58Z" if headers["X-Amz-Date"].endswith("59Z") else "59Z"
+    later = {**headers, "X-Amz-Date": headers["X-Amz-Date"][:-3] + second}
+    assert_bedrock_error(http.post(CONVERSE, content=content, headers=later), 403, "InvalidSignatureException")
+    assert_bedrock_error(http.post(CONVERSE_STREAM, content=content, headers=headers), 403, "InvalidSignatureException")
+    # An unsigned header may change.
+    response = http.post(CONVERSE, content=content, headers={**headers, "x-mock-chunks": "2"})
+    assert response.status_code == 200
+
+
+def test_a_session_token_that_was_signed_is_accepted(http: httpx.Client, provider: MockProvider) -> None:
+    content = orjson.dumps(CONVERSE_BODY)
+    headers = sigv4(provider, CONVERSE, content, token="FwoGZXIvYXdzEmock")
+    response = http.post(CONVERSE, content=content, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["x-mock-signed-headers"] == "content-type;host;x-amz-date;x-amz-security-token"
+    assert response.headers["x-mock-amz-date"] == headers["X-Amz-Date"]
+
+    other_token = {**headers, "X-Amz-Security-Token": "another"}
+    assert_bedrock_error(http.post(CONVERSE, content=content, headers=other_token), 403, "InvalidSignatureException")
+
+
+def test_a_wrong_secret_through_botocore_is_an_invalid_signature(provider: MockProvider) -> None:
+    client = bedrock_client(provider, secret="not/the/secret")
+    with pytest.raises(ClientError) as raised:
+        client.converse(modelId=CLAUDE_ON_BEDROCK, messages=CONVERSE_BODY["messages"])
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert error["Error"] == {"Code": "InvalidSignatureException", "Message": SIGNATURE_MISMATCH}
+
+
+def test_an_unknown_access_key_is_an_unrecognized_client(http: httpx.Client, provider: MockProvider) -> None:
+    content = orjson.dumps(CONVERSE_BODY)
+    headers = sigv4(provider, CONVERSE, content, access_key="AKIDSOMEONEELSE")
+    message = assert_bedrock_error(
+        http.post(CONVERSE, content=content, headers=headers), 403, "UnrecognizedClientException"
+    )
+    assert message == "The security token included in the request is invalid."
+
+
+@pytest.mark.parametrize(
+    "path", [CONVERSE, CONVERSE_STREAM, "/model/amazon.titan-embed-text-v2%3A0/invoke", "/model/m/unknown-action"]
+)
+@pytest.mark.parametrize("authorization", [None, "", "Bearer"])
+def test_no_authentication_is_a_missing_token_on_every_bedrock_route(
+    http: httpx.Client, path: str, authorization: str | None
+) -> None:
+    # AWS authenticates first: the x-mock-* headers are not even read.
+    headers = (
+        {"x-mock-status": "500"} if authorization is None else {"Authorization": authorization, "x-mock-status": "500"}
+    )
+    response = http.post(path, json=CONVERSE_BODY, headers=headers)
+    assert assert_bedrock_error(response, 403, "MissingAuthenticationTokenException") == "Missing Authentication Token"
+
+
+def test_authentication_applies_to_bedrock_routes_alone(http: httpx.Client) -> None:
+    assert http.post("/v1/chat/completions", json=CHAT_BODY).status_code == 200
+    assert http.post(GENERATE, json=GEMINI_BODY).status_code == 200
+
+
+def test_an_incomplete_signature_is_refused(http: httpx.Client, provider: MockProvider) -> None:
+    content = orjson.dumps(CONVERSE_BODY)
+    headers = sigv4(provider, CONVERSE, content)
+    without_date = {name: value for name, value in headers.items() if name != "X-Amz-Date"}
+    response = http.post(CONVERSE, content=content, headers=without_date)
+    message = assert_bedrock_error(response, 403, "IncompleteSignatureException")
+    assert "'X-Amz-Date'" in message
+
+    no_signature = headers["Authorization"].rsplit(", Signature=", 1)[0]
+    response = http.post(CONVERSE, content=content, headers={**headers, "Authorization": no_signature})
+    assert "'Signature' parameter" in assert_bedrock_error(response, 403, "IncompleteSignatureException")
+
+    response = http.post(CONVERSE, content=content, headers={**headers, "Authorization": "Basic dXNlcjpwYXNz"})
+    assert_bedrock_error(response, 403, "IncompleteSignatureException")
+
+    bad_date = {**headers, "X-Amz-Date": "yesterday"}
+    assert_bedrock_error(http.post(CONVERSE, content=content, headers=bad_date), 403, "IncompleteSignatureException")
+
+
+def test_a_signature_scoped_to_another_service_is_refused(http: httpx.Client, provider: MockProvider) -> None:
+    content = orjson.dumps(CONVERSE_BODY)
+    headers = sigv4(provider, CONVERSE, content, service="sagemaker")
+    message = assert_bedrock_error(
+        http.post(CONVERSE, content=content, headers=headers), 403, "InvalidSignatureException"
+    )
+    assert message == "Credential should be scoped to correct service: 'bedrock'."
+
+
+def test_a_signature_without_the_host_is_refused(http: httpx.Client, provider: MockProvider) -> None:
+    content = orjson.dumps(CONVERSE_BODY)
+    headers = sigv4(provider, CONVERSE, content)
+    headers["Authorization"] = headers["Authorization"].replace(
+        "content-type;host;x-amz-date", "content-type;x-amz-date"
+    )
+    message = assert_bedrock_error(
+        http.post(CONVERSE, content=content, headers=headers), 403, "InvalidSignatureException"
+    )
+    assert "'Host'" in message
+
+
+def test_signed_headers_and_amz_date_are_echoed_on_every_route(http: httpx.Client, provider: MockProvider) -> None:
+    content = orjson.dumps(CHAT_BODY)
+    headers = sigv4(provider, "/v1/chat/completions", content)
+    response = http.post("/v1/chat/completions", content=content, headers=headers)
+    assert response.headers["x-mock-signed-headers"] == "content-type;host;x-amz-date"
+    assert response.headers["x-mock-amz-date"] == headers["X-Amz-Date"]
+    plain = http.post("/v1/chat/completions", json=CHAT_BODY)
+    assert (plain.headers["x-mock-signed-headers"], plain.headers["x-mock-amz-date"]) == ("-", "-")
+
+
+# Embeddings: OpenAI's (and Azure's), Gemini's and Amazon Titan's on Bedrock, one vector for one text in each.
+
+TITAN_V2 = "/model/amazon.titan-embed-text-v2%3A0/invoke"
+TITAN_G1 = "/model/amazon.titan-embed-text-v1/invoke"
+EMBED_CONTENT = "/v1beta/models/text-embedding-004:embedContent"
+BATCH_EMBED = "/v1beta/models/text-embedding-004:batchEmbedContents"
+
+
+def norm(vector: list[float]) -> float:
+    return math.sqrt(math.fsum(value * value for value in vector))
+
+
+def float32s(encoded: str) -> list[float]:
+    return list(struct.unpack(f"<{len(base64.b64decode(encoded)) // 4}f", base64.b64decode(encoded)))
+
+
+def test_openai_embeddings_through_the_openai_sdk(provider: MockProvider, http: httpx.Client) -> None:
+    client = sdk(provider)
+    # The SDK asks for base64 when its caller names no format, and decodes it.
+    response = client.embeddings.create(model="text-embedding-3-small", input=["Hello", "world"])
+
+    assert response.model == "text-embedding-3-small"
+    assert [item.index for item in response.data] == [0, 1]
+    assert all(len(item.embedding) == 1536 for item in response.data)
+    assert response.usage.prompt_tokens == response.usage.total_tokens == 2
+    as_floats = http.post("/v1/embeddings", json={"model": "m", "input": ["Hello", "world"]}).json()
+    assert [item.embedding for item in response.data] == [item["embedding"] for item in as_floats["data"]]
+
+
+def test_openai_embeddings_wire_format(http: httpx.Client) -> None:
+    text = "The quick brown fox jumps over the lazy dog"
+    response = http.post(
+        "/v1/embeddings", json={"model": "text-embedding-3-small", "input": text, "encoding_format": "float"}
+    )
+
+    assert response.status_code == 200
+    answer = response.json()
+    [item] = answer["data"]
+    assert set(answer) == {"object", "data", "model", "usage"}
+    assert (answer["object"], answer["model"]) == ("list", "text-embedding-3-small")
+    assert answer["usage"] == {"prompt_tokens": len(text) // 4, "total_tokens": len(text) // 4}
+    assert set(item) == {"object", "index", "embedding"}
+    assert (item["object"], item["index"], len(item["embedding"])) == ("embedding", 0, 1536)
+    assert abs(norm(item["embedding"]) - 1) < 1e-5
+    again = http.post("/v1/embeddings", json={"model": "other", "input": [text]}).json()
+    assert again["data"][0]["embedding"] == item["embedding"], "the same text must be the same vector"
+    other = http.post("/v1/embeddings", json={"model": "other", "input": text + "."}).json()
+    assert other["data"][0]["embedding"] != item["embedding"]
+
+
+def test_base64_embeddings_are_the_same_float32_values(http: httpx.Client) -> None:
+    body = {"model": "m", "input": ["a", "b"], "dimensions": 64}
+    floats = http.post("/v1/embeddings", json=body).json()["data"]
+    encoded = http.post("/v1/embeddings", json={**body, "encoding_format": "base64"}).json()["data"]
+    assert [float32s(item["embedding"]) for item in encoded] == [item["embedding"] for item in floats]
+    assert all(len(item["embedding"]) == 64 for item in floats)
+
+
+@pytest.mark.parametrize(
+    ("value", "tokens"),
+    [([1, 2, 3], [3]), ([[1, 2], [3, 4, 5]], [2, 3]), (["hello there", [7]], [2, 1])],
+)
+def test_openai_embeddings_take_token_ids(http: httpx.Client, value: Any, tokens: list[int]) -> None:
+    answer = http.post("/v1/embeddings", json={"model": "m", "input": value}).json()
+    assert [item["index"] for item in answer["data"]] == list(range(len(tokens)))
+    assert answer["usage"]["prompt_tokens"] == sum(tokens)
+
+
+def test_shortened_embeddings_are_the_first_values_normalized_again(http: httpx.Client) -> None:
+    full = http.post("/v1/embeddings", json={"model": "m", "input": "x"}).json()["data"][0]["embedding"]
+    short = http.post("/v1/embeddings", json={"model": "m", "input": "x", "dimensions": 8}).json()["data"][0][
+        "embedding"
+    ]
+    scale = norm(full[:8])
+    assert short == pytest.approx([value / scale for value in full[:8]], rel=1e-5)
+
+
+def test_azure_embeddings_take_the_deployment_as_the_model(http: httpx.Client) -> None:
+    path = "/openai/deployments/my-embedder/embeddings?api-version=2024-10-21"
+    response = http.post(path, json={"input": "Hello"}, headers={"api-key": "azure-key"})
+    assert response.status_code == 200
+    assert response.json()["model"] == "my-embedder"
+    assert response.headers["x-mock-azure-api-key"] == "azure-key"
+    assert response.headers["x-mock-path"] == path
+    assert http.post(path, json={"input": "Hello", "model": "named"}).json()["model"] == "named"
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"input": "Hello"}, "model"),
+        ({"model": "m"}, "input"),
+        ({"model": "m", "input": ""}, "input"),
+        ({"model": "m", "input": []}, "input"),
+        ({"model": "m", "input": ["ok", ""]}, "input"),
+        ({"model": "m", "input": [[]]}, "input"),
+        ({"model": "m", "input": [True]}, "input"),
+        ({"model": "m", "input": {"text": "Hello"}}, "input"),
+        ({"model": "m", "input": ["x"] * 2049}, "input"),
+        ({"model": "m", "input": "x", "encoding_format": "int8"}, "encoding_format"),
+        ({"model": "m", "input": "x", "dimensions": 0}, "dimensions"),
+        ({"model": "m", "input": "x", "dimensions": 4096}, "dimensions"),
+        ({"model": "m", "input": "x", "dimensions": "256"}, "dimensions"),
+    ],
+)
+def test_malformed_openai_embeddings_are_400_in_openai_shape(http: httpx.Client, body: Any, param: str) -> None:
+    response = http.post("/v1/embeddings", json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["type"], error["param"]) == ("invalid_request_error", param)
+
+
+def test_status_header_answers_an_openai_embeddings_error(provider: MockProvider) -> None:
+    with pytest.raises(openai.RateLimitError):
+        sdk(provider, **{"x-mock-status": "429"}).embeddings.create(model="m", input="x")
+    with pytest.raises(openai.NotFoundError):
+        sdk(provider).with_options(max_retries=0).get("/embeddings", cast_to=httpx.Response)
+
+
+def test_gemini_embeddings_through_the_google_sdk(provider: MockProvider, http: httpx.Client) -> None:
+    client = gemini(provider)
+    response = client.models.embed_content(
+        model="text-embedding-004",
+        contents=["Hello", "world"],
+        config=genai_types.EmbedContentConfig(output_dimensionality=256),
+    )
+
+    vectors = [embedding.values for embedding in response.embeddings or []]
+    assert [len(vector or []) for vector in vectors] == [256, 256]
+    single = http.post(EMBED_CONTENT, json={"content": {"parts": [{"text": "Hello"}]}, "outputDimensionality": 256})
+    assert single.json() == {"embedding": {"values": vectors[0]}}
+    assert response.sdk_http_response is not None and response.sdk_http_response.headers is not None
+    assert response.sdk_http_response.headers["x-mock-path"].endswith("/models/text-embedding-004:batchEmbedContents")
+
+
+def test_gemini_embeddings_wire_format(http: httpx.Client) -> None:
+    requests = [
+        {"model": "models/text-embedding-004", "content": {"parts": [{"text": "Hello"}]}},
+        {
+            "model": "models/text-embedding-004",
+            "content": {"parts": [{"text": "wor"}, {"text": "ld"}]},
+            "output_dimensionality": 3,
+        },
+    ]
+    answer = http.post(BATCH_EMBED, json={"requests": requests}).json()
+    [first, second] = answer["embeddings"]
+    assert set(answer) == {"embeddings"} and set(first) == {"values"}
+    assert len(first["values"]) == 768
+    assert abs(norm(first["values"]) - 1) < 1e-5
+    # A content's text parts are embedded together.
+    world = http.post(EMBED_CONTENT, json={"content": {"parts": [{"text": "world"}]}, "outputDimensionality": 3}).json()
+    assert second["values"] == world["embedding"]["values"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (EMBED_CONTENT, {}),
+        (EMBED_CONTENT, {"content": {"parts": []}}),
+        (EMBED_CONTENT, {"content": {"parts": [{"text": "x"}]}, "outputDimensionality": 0}),
+        (BATCH_EMBED, {}),
+        (BATCH_EMBED, {"requests": []}),
+        (BATCH_EMBED, {"requests": [{"content": {"parts": [{"text": "x"}]}}]}),
+        (BATCH_EMBED, {"requests": [{"model": "models/other", "content": {"parts": [{"text": "x"}]}}]}),
+        (
+            BATCH_EMBED,
+            {"requests": [{"model": "models/text-embedding-004", "content": {"parts": [{"text": "x"}]}}] * 101},
+        ),
+    ],
+)
+def test_malformed_gemini_embeddings_are_400_in_googles_shape(http: httpx.Client, path: str, body: Any) -> None:
+    assert_gemini_error(http.post(path, json=body), 400, "INVALID_ARGUMENT")
+
+
+def test_gemini_embedding_routes_answer_errors_in_googles_shape(http: httpx.Client) -> None:
+    body = {"content": {"parts": [{"text": "x"}]}}
+    assert_gemini_error(
+        http.post(EMBED_CONTENT, json=body, headers={"x-mock-status": "429"}), 429, "RESOURCE_EXHAUSTED"
+    )
+    assert_gemini_error(http.get(EMBED_CONTENT), 404, "NOT_FOUND")
+
+
+def test_titan_embeddings_through_botocore(bedrock: Any) -> None:
+    response = bedrock.invoke_model(
+        modelId="amazon.titan-embed-text-v2:0", body=orjson.dumps({"inputText": "Hello world", "dimensions": 512})
+    )
+    answer = orjson.loads(response["body"].read())
+
+    assert set(answer) == {"embedding", "inputTextTokenCount"}
+    assert len(answer["embedding"]) == 512
+    assert abs(norm(answer["embedding"]) - 1) < 1e-5
+    assert answer["inputTextTokenCount"] == len("Hello world") // 4
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-mock-path"] == TITAN_V2
+
+
+def test_titan_embeddings_wire_format(http: httpx.Client) -> None:
+    default = http.post(TITAN_V2, json={"inputText": "Hello"}, headers=BEARER).json()
+    assert len(default["embedding"]) == 1024
+    raw = http.post(TITAN_V2, json={"inputText": "Hello", "normalize": False}, headers=BEARER).json()["embedding"]
+    assert abs(norm(raw) - 1) > 0.1
+    assert default["embedding"] == pytest.approx([value / norm(raw) for value in raw], rel=1e-5)
+    g1 = http.post(TITAN_G1, json={"inputText": "Hello"}, headers=BEARER).json()
+    assert len(g1["embedding"]) == 1536
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "says"),
+    [
+        (TITAN_V2, {}, "required key [inputText] not found"),
+        (TITAN_V2, {"inputText": ""}, "#/inputText"),
+        (TITAN_V2, {"inputText": 3}, "#/inputText"),
+        (TITAN_V2, {"inputText": "x", "dimensions": 300}, "#/dimensions: 300 is not a valid enum value"),
+        (TITAN_V2, {"inputText": "x", "dimensions": "256"}, "#/dimensions"),
+        (TITAN_V2, {"inputText": "x", "normalize": "yes"}, "#/normalize"),
+        (TITAN_V2, {"inputText": "x", "embeddingConfig": {}}, "extraneous key [embeddingConfig] is not permitted"),
+        (TITAN_G1, {"inputText": "x", "dimensions": 256}, "extraneous key [dimensions] is not permitted"),
+        ("/model/anthropic.claude-v2/invoke", {"prompt": "Hi"}, "amazon.titan-embed"),
+        (TITAN_V2, [1], "JSON object"),
+    ],
+)
+def test_malformed_titan_requests_are_400_validation_exceptions(
+    http: httpx.Client, path: str, body: Any, says: str
+) -> None:
+    assert says in assert_bedrock_error(http.post(path, json=body, headers=BEARER), 400, "ValidationException")
+
+
+def test_titan_needs_authentication_too(http: httpx.Client, provider: MockProvider) -> None:
+    assert_bedrock_error(http.post(TITAN_V2, json={"inputText": "x"}), 403, "MissingAuthenticationTokenException")
+    assert signed_post(http, provider, TITAN_V2, {"inputText": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize("dimensions", [256, 512, 1024])
+def test_one_text_is_one_vector_in_every_dialect(http: httpx.Client, dimensions: int) -> None:
+    text = "Zürich in the rain"
+    openai_vector = http.post("/v1/embeddings", json={"model": "m", "input": text, "dimensions": dimensions}).json()
+    gemini_vector = http.post(
+        EMBED_CONTENT, json={"content": {"parts": [{"text": text}]}, "outputDimensionality": dimensions}
+    ).json()
+    titan_vector = http.post(TITAN_V2, json={"inputText": text, "dimensions": dimensions}, headers=BEARER).json()
+    assert openai_vector["data"][0]["embedding"] == gemini_vector["embedding"]["values"] == titan_vector["embedding"]
+    assert embedding(text, dimensions) == tuple(titan_vector["embedding"])
