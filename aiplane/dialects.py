@@ -10,22 +10,36 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from aiplane.policy import ModelProvider
-from aiplane.translate import Translator
+from aiplane.translate import EmbeddingTranslator, Translator
+from aiplane.translate.anthropic_bedrock import AnthropicToBedrock
 from aiplane.translate.anthropic_gemini import AnthropicToGemini
 from aiplane.translate.anthropic_openai import AnthropicToOpenAI
 from aiplane.translate.common import ANTHROPIC_ERROR_TYPES
+from aiplane.translate.embeddings import OpenAIToGeminiEmbeddings, OpenAIToTitanEmbeddings
 from aiplane.translate.gemini_anthropic import GeminiToAnthropic
+from aiplane.translate.gemini_bedrock import GeminiToBedrock
 from aiplane.translate.gemini_openai import GeminiToOpenAI
 from aiplane.translate.openai_anthropic import OpenAIToAnthropic
+from aiplane.translate.openai_bedrock import OpenAIToBedrock
 from aiplane.translate.openai_gemini import OpenAIToGemini
+
+if TYPE_CHECKING:
+    from aiplane.policy import ModelProvider  # the policy checks its providers against these tables
 
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
 GEMINI = "gemini"
 AZURE_OPENAI = "azure_openai"
+BEDROCK = "bedrock"
+
+
+# What a client asks a model for.
+CHAT = "chat"
+EMBEDDINGS = "embeddings"
+COUNT_TOKENS = "count_tokens"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,27 +52,39 @@ class ClientApi:
     dialect: str
     method: str
     path: str
+    operation: str = CHAT
 
 
 CLIENT_APIS: tuple[ClientApi, ...] = (
     ClientApi(OPENAI, "POST", r"/v1/chat/completions"),
+    ClientApi(OPENAI, "POST", r"/v1/embeddings", EMBEDDINGS),
     ClientApi(ANTHROPIC, "POST", r"/v1/messages"),
+    ClientApi(ANTHROPIC, "POST", r"/v1/messages/count_tokens", COUNT_TOKENS),
     ClientApi(
-        GEMINI, "POST", r"/v1(?:beta)?/models/(?P<model>[^:]+):(?P<action>generateContent|streamGenerateContent)"
+        GEMINI, "POST", r"/v1(?:beta)?/models/(?P<model>[^/]+):(?P<action>generateContent|streamGenerateContent)"
     ),
 )
 
 
+CLIENT_DIALECTS: tuple[str, ...] = tuple(dict.fromkeys(api.dialect for api in CLIENT_APIS))
+
+
 @dataclass(frozen=True, slots=True)
 class ClientCall:
-    """What a request's method and path say: the client's dialect, and for Gemini the model and streaming."""
+    """What a request's method and path say: the client's dialect and what it asks for, and for
+    Gemini the model and streaming."""
 
     dialect: str
     model: str | None = None
     stream: bool | None = None
+    operation: str = CHAT
 
 
-_LITERAL_CALLS = {(api.method, api.path): ClientCall(api.dialect) for api in CLIENT_APIS if "(" not in api.path}
+_LITERAL_CALLS = {
+    (api.method, api.path): ClientCall(api.dialect, operation=api.operation)
+    for api in CLIENT_APIS
+    if "(" not in api.path
+}
 _PATTERN_CALLS = [(api.method, re.compile(api.path), api.dialect) for api in CLIENT_APIS if "(" in api.path]
 
 
@@ -84,22 +110,50 @@ class ProviderApi:
     stream_path: str | None = None  # when streaming is chosen by the path, not the body
     # `{model}` in a path: the model is named there, not in the body.
     dialect: str = ""  # the body format it speaks; "" means its own name
+    embeddings_path: str | None = None  # None: the provider has no embeddings API
+    count_tokens_path: str | None = None  # None: the gateway counts (see `aiplane.translate.token_count`)
+
+    def paths(self) -> dict[str, str]:
+        """Its API paths by what they serve: `chat`, `stream` and, where it has them, the others."""
+        optional = {EMBEDDINGS: self.embeddings_path, COUNT_TOKENS: self.count_tokens_path}
+        return {CHAT: self.path, "stream": self.stream_path or self.path} | {
+            key: path for key, path in optional.items() if path
+        }
 
 
 # Provider interfaces the decision server can send a request to, as the policy names them.
 PROVIDER_APIS: Mapping[str, ProviderApi] = {
-    OPENAI: ProviderApi("/v1/chat/completions", "authorization", "Bearer "),
+    OPENAI: ProviderApi("/v1/chat/completions", "authorization", "Bearer ", embeddings_path="/v1/embeddings"),
     # docs.anthropic.com, "Versions": the version header is required on every request.
-    ANTHROPIC: ProviderApi("/v1/messages", "x-api-key", fixed_headers=(("anthropic-version", "2023-06-01"),)),
+    ANTHROPIC: ProviderApi(
+        "/v1/messages",
+        "x-api-key",
+        fixed_headers=(("anthropic-version", "2023-06-01"),),
+        count_tokens_path="/v1/messages/count_tokens",
+    ),
     GEMINI: ProviderApi(
         "/v1beta/models/{model}:generateContent",
         "x-goog-api-key",
         stream_path="/v1beta/models/{model}:streamGenerateContent?alt=sse",
+        embeddings_path="/v1beta/models/{model}:batchEmbedContents",
     ),
     # learn.microsoft.com, "Azure OpenAI REST API reference": the deployment names the model;
     # 2024-10-21 is the current GA data-plane version.
     AZURE_OPENAI: ProviderApi(
-        "/openai/deployments/{model}/chat/completions?api-version=2024-10-21", "api-key", dialect=OPENAI
+        "/openai/deployments/{model}/chat/completions?api-version=2024-10-21",
+        "api-key",
+        dialect=OPENAI,
+        embeddings_path="/openai/deployments/{model}/embeddings?api-version=2024-10-21",
+    ),
+    # docs.aws.amazon.com, Bedrock API reference, Converse and ConverseStream; embeddings are Titan's,
+    # through InvokeModel. The key is a Bedrock API key (a bearer token); without one, requests are
+    # signed with SigV4 (`aiplane.extproc.sigv4`).
+    BEDROCK: ProviderApi(
+        "/model/{model}/converse",
+        "authorization",
+        "Bearer ",
+        stream_path="/model/{model}/converse-stream",
+        embeddings_path="/model/{model}/invoke",
     ),
 }
 
@@ -111,6 +165,8 @@ def provider_dialect(interface: str) -> str:
 
 # Every header a client may carry a key in; a request not passing the client's key through keeps none of them.
 CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
+# Headers that sign an AWS request; a signed request carries only the gateway's own.
+AWS_SIGNATURE_HEADERS = ("x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 
 # Pairs that need translating; a client and a provider of one dialect need none.
 TRANSLATORS: Mapping[tuple[str, str], Translator] = {
@@ -120,6 +176,18 @@ TRANSLATORS: Mapping[tuple[str, str], Translator] = {
     (GEMINI, OPENAI): GeminiToOpenAI(),
     (ANTHROPIC, GEMINI): AnthropicToGemini(),
     (GEMINI, ANTHROPIC): GeminiToAnthropic(),
+    # Bedrock is a provider dialect only: no client speaks Converse.
+    (OPENAI, BEDROCK): OpenAIToBedrock(),
+    (ANTHROPIC, BEDROCK): AnthropicToBedrock(),
+    (GEMINI, BEDROCK): GeminiToBedrock(),
+}
+
+
+# OpenAI Embeddings clients served by another provider's embeddings API, by the provider's dialect;
+# an OpenAI-compatible provider needs none, Anthropic has no embeddings API.
+EMBEDDING_TRANSLATORS: Mapping[str, EmbeddingTranslator] = {
+    GEMINI: OpenAIToGeminiEmbeddings(),
+    BEDROCK: OpenAIToTitanEmbeddings(),
 }
 
 
@@ -133,5 +201,5 @@ def translating_clients(usable: Iterable[ModelProvider]) -> frozenset[str]:
     return frozenset(api.dialect for api in CLIENT_APIS if dialects - {api.dialect})
 
 
-def can_serve(client: str, interface: str) -> bool:
-    return client == interface or (client, interface) in TRANSLATORS
+def can_serve(client: str, dialect: str) -> bool:
+    return client == dialect or (client, dialect) in TRANSLATORS

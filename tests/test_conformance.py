@@ -13,12 +13,19 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aiplane.dialects import ANTHROPIC, GEMINI, OPENAI, TRANSLATORS
+from aiplane.dialects import ANTHROPIC, BEDROCK, EMBEDDING_TRANSLATORS, GEMINI, OPENAI, PROVIDER_APIS, TRANSLATORS
 from aiplane.translate import UnsupportedFeature
 
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "conformance.md"
-DIALECTS = (OPENAI, ANTHROPIC, GEMINI)
-NAMES = {OPENAI: "OpenAI Chat Completions", ANTHROPIC: "Anthropic Messages", GEMINI: "Gemini generateContent"}
+CLIENTS = (OPENAI, ANTHROPIC, GEMINI)
+PROVIDERS = (OPENAI, ANTHROPIC, GEMINI, BEDROCK)
+NAMES = {
+    OPENAI: "OpenAI Chat Completions",
+    ANTHROPIC: "Anthropic Messages",
+    GEMINI: "Gemini generateContent",
+    BEDROCK: "Bedrock Converse",
+}
+EMBEDDING_NAMES = {OPENAI: "OpenAI Embeddings", ANTHROPIC: "Anthropic", GEMINI: "Gemini batchEmbedContents", BEDROCK: "Bedrock Titan"}
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 _OPENAI_TOOL = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}
@@ -107,6 +114,29 @@ FEATURES: dict[str, dict[str, dict | None]] = {
 }
 
 
+# OpenAI Embeddings features, as a client uses them.
+EMBEDDING_FEATURES: dict[str, dict] = {
+    "one text": {"model": "m", "input": "Hello"},
+    "several texts": {"model": "m", "input": ["Hello", "world"]},
+    "dimensions": {"model": "m", "input": "Hello", "dimensions": 256},
+    "base64 encoding (the SDK's default)": {"model": "m", "input": "Hello", "encoding_format": "base64"},
+    "token arrays": {"model": "m", "input": [[9906, 1917]]},
+}
+
+
+def embedding_cell(provider: str, request: dict) -> str:
+    if PROVIDER_APIS[provider].embeddings_path is None:
+        return "no embeddings API: 400"
+    translator = EMBEDDING_TRANSLATORS.get(provider)
+    if translator is None:
+        return "as is"
+    try:
+        translator.request(request, "upstream-model")
+    except UnsupportedFeature as refused:
+        return f"400 (`{refused.param}`)"
+    return "yes"
+
+
 def cell(client: str, provider: str, request: dict | None) -> str:
     if request is None:
         return "—"
@@ -136,13 +166,36 @@ def generate() -> str:
         "translated for every pair that has a translator.",
         "",
     ]
-    for client in DIALECTS:
-        lines += [f"## {NAMES[client]} clients", "", "| feature | " + " | ".join(f"→ {NAMES[p]}" for p in DIALECTS) + " |"]
-        lines.append("|---|" + "---|" * len(DIALECTS))
+    for client in CLIENTS:
+        lines += [f"## {NAMES[client]} clients", "", "| feature | " + " | ".join(f"→ {NAMES[p]}" for p in PROVIDERS) + " |"]
+        lines.append("|---|" + "---|" * len(PROVIDERS))
         for feature, requests in FEATURES.items():
-            cells = [cell(client, provider, requests[client]) for provider in DIALECTS]
+            cells = [cell(client, provider, requests[client]) for provider in PROVIDERS]
             lines.append(f"| {feature} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += [
+        "## OpenAI Embeddings clients",
+        "",
+        "Azure OpenAI takes them as OpenAI does, on its deployment path.",
+        "",
+        "| feature | " + " | ".join(f"→ {EMBEDDING_NAMES[p]}" for p in PROVIDERS) + " |",
+        "|---|" + "---|" * len(PROVIDERS),
+    ]
+    for feature, request in EMBEDDING_FEATURES.items():
+        lines.append(f"| {feature} | " + " | ".join(embedding_cell(p, request) for p in PROVIDERS) + " |")
+    counted = {p: "as is" if PROVIDER_APIS[p].count_tokens_path else "counted by the gateway" for p in PROVIDERS}
+    lines += [
+        "",
+        "## Anthropic token counting (`POST /v1/messages/count_tokens`)",
+        "",
+        "A provider without a counting endpoint is answered by the gateway itself, with tiktoken's",
+        "cl100k_base (an estimate: each model family has its own tokenizer).",
+        "",
+        "| → " + " | → ".join(NAMES[p] for p in PROVIDERS) + " |",
+        "|" + "---|" * len(PROVIDERS),
+        "| " + " | ".join(counted[p] for p in PROVIDERS) + " |",
+        "",
+    ]
     return "\n".join(lines)
 
 

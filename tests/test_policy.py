@@ -415,6 +415,18 @@ MISTAKES = {
     "listener on the admin port": Mistake(
         "version: v0.3.0\nlisteners:\n  - {type: model, name: llm, port: 9900}\n", 3, 36,
         ("listener 'llm' wants port 9900", "gateway.admin")),
+    "bedrock without a region": Mistake(
+        "version: v0.3.0\nmodel_providers:\n  - model: bedrock/amazon.nova-pro-v1:0\n", 3, 5,
+        ("set region (for example us-east-1), or base_url",)),
+    "bedrock with a malformed region": Mistake(
+        "version: v0.3.0\nmodel_providers:\n  - model: bedrock/amazon.nova-pro-v1:0\n    region: US East\n", 4, 13,
+        ("expected an AWS region such as us-east-1",)),
+    "bedrock behind a proxy without a region": Mistake(
+        "version: v0.3.0\nmodel_providers:\n  - model: bedrock/amazon.nova-pro-v1:0\n    base_url: https://proxy.example\n",
+        3, 5, ("set region: Bedrock's signatures name it",)),
+    "aws keys on another provider": Mistake(
+        "version: v0.3.0\nmodel_providers:\n  - model: openai/gpt-4o\n    aws_access_key_id: AKID\n", 4, 24,
+        ("aws_access_key_id is for provider_interface bedrock",)),
     "both spellings of a renamed key": Mistake(
         "version: v0.1\nmodel_providers: []\nllm_providers: []\n", 3, 1, ("legacy spelling of 'model_providers'",)),
 }
@@ -485,3 +497,49 @@ def test_an_unreadable_file_is_a_policy_error(tmp_path: Path) -> None:
 
     (issue,) = caught.value.issues
     assert issue.file == str(tmp_path / "absent.yaml") and "cannot read" in issue.reason
+
+
+# --- AWS Bedrock ----------------------------------------------------------------------------
+
+BEDROCK_CLAUDE = "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0"
+
+
+def test_bedrock_is_reached_by_region_and_signed_with_aws_own_variables_by_default() -> None:
+    entry = provider(f"version: v0.3.0\nmodel_providers:\n  - model: {BEDROCK_CLAUDE}\n    region: eu-west-3\n")
+    assert (entry.provider_interface, entry.base_url, entry.region) == ("bedrock", "https://bedrock-runtime.eu-west-3.amazonaws.com", "eu-west-3")
+    assert entry.model_name == "anthropic.claude-3-5-sonnet-20240620-v1:0" and entry.signs_requests
+    env = {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token"}
+    assert entry.resolved_aws_credentials(env) == ("AKID", "secret", "token")
+    assert entry.unavailable_reason(env) is None
+    assert entry.unavailable_reason({"AWS_ACCESS_KEY_ID": "AKID"}) == "environment variable AWS_SECRET_ACCESS_KEY is not set"
+
+
+def test_bedrock_credentials_may_be_named_in_the_policy_and_a_region_read_from_base_url() -> None:
+    entry = provider(
+        "version: v0.3.0\nmodel_providers:\n  - model: amazon_bedrock/amazon.nova-pro-v1:0\n"
+        "    base_url: https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com\n"
+        "    aws_access_key_id: $TEAM_AKID\n    aws_secret_access_key: $TEAM_SECRET\n"
+    )
+    assert entry.region == "us-gov-west-1"
+    assert entry.resolved_aws_credentials({"TEAM_AKID": "A", "TEAM_SECRET": "S", "AWS_SESSION_TOKEN": "t"}) == ("A", "S", "t")
+    assert entry.unavailable_reason({}) == "environment variable TEAM_AKID is not set"
+
+
+def test_a_bedrock_api_key_is_a_bearer_key_instead_of_a_signature() -> None:
+    entry = provider(f"version: v0.3.0\nmodel_providers:\n  - model: {BEDROCK_CLAUDE}\n    region: us-east-1\n    access_key: $AWS_BEARER_TOKEN_BEDROCK\n")
+    assert not entry.signs_requests
+    assert entry.unavailable_reason({}) == "environment variable AWS_BEARER_TOKEN_BEDROCK is not set"
+
+
+# --- every provider can be reached by every client ------------------------------------------
+
+
+def test_a_provider_no_translator_serves_from_some_client_dialect_fails_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiplane import dialects
+
+    document = "version: v0.3.0\nmodel_providers:\n  - model: openai/gpt-4o\n  - model: anthropic/claude-sonnet-4-5\n    provider_interface: claude\n"
+    assert parse(document)  # every pair has a translator today
+    monkeypatch.setattr(dialects, "TRANSLATORS", {pair: t for pair, t in dialects.TRANSLATORS.items() if pair != ("gemini", "anthropic")})
+    (issue,) = issues_in(document)
+    assert (issue.file, issue.line, issue.column) == ("policy.yaml", 5, 25)
+    assert "provider 'anthropic/claude-sonnet-4-5' speaks anthropic, which no translator serves gemini clients from" in issue.reason

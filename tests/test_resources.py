@@ -74,7 +74,9 @@ def test_a_provider_without_its_key_gets_no_route_and_no_cluster():
     r = resources()
     assert not any("groq" in name for name in by_name(r[types.CLUSTER]))
     routes = r[types.ROUTE][0].virtual_hosts[0].routes
-    assert [route.name for route in routes] == ["openai/gpt-4o", "local", "openai_api", "anthropic_api", "gemini_api", "no_route"]
+    assert [route.name for route in routes] == [
+        "openai/gpt-4o", "local", "openai_chat", "openai_embeddings", "anthropic_chat", "anthropic_count_tokens", "gemini_chat", "no_route"
+    ]
 
 
 def test_routes_match_the_decision_header_with_llm_timeouts_and_retries():
@@ -126,8 +128,9 @@ def enabled_filter(route) -> str:
 def test_each_client_api_gets_the_direct_filter_unless_its_clients_may_need_translating():
     routes = {route.name: route for route in resources()[types.ROUTE][0].virtual_hosts[0].routes}
     # Every provider here speaks OpenAI: OpenAI clients never need translating, Anthropic clients always.
-    assert enabled_filter(routes["openai_api"]) == "aiplane.ext_proc.direct"
-    assert enabled_filter(routes["anthropic_api"]) == "aiplane.ext_proc.translating"
+    assert enabled_filter(routes["openai_chat"]) == enabled_filter(routes["openai_embeddings"]) == "aiplane.ext_proc.direct"
+    assert enabled_filter(routes["anthropic_chat"]) == "aiplane.ext_proc.translating"
+    assert enabled_filter(routes["anthropic_count_tokens"]) == "aiplane.ext_proc.translating"
     # A request that arrives with the route header already set is still decided, translating if need be.
     assert enabled_filter(routes["openai/gpt-4o"]) == "aiplane.ext_proc.translating"
     assert enabled_filter(routes["no_route"]) == "aiplane.ext_proc.translating"

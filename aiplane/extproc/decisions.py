@@ -30,15 +30,29 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     TrailersResponse,
 )
 
-from aiplane.dialects import ANTHROPIC, TRANSLATORS, ClientCall, can_serve, client_call
+from aiplane.dialects import (
+    ANTHROPIC,
+    CHAT,
+    COUNT_TOKENS,
+    EMBEDDING_TRANSLATORS,
+    EMBEDDINGS,
+    TRANSLATORS,
+    ClientCall,
+    can_serve,
+    client_call,
+)
 from aiplane.extproc import replies
 from aiplane.extproc.routing import RoutingTable, header
-from aiplane.translate import StreamTranslator, Translator, UnsupportedFeature
+from aiplane.translate import EmbeddingTranslator, StreamTranslator, Translator, UnsupportedFeature
+from aiplane.translate.token_count import count_tokens_response
 
 GEMINI_MODELS = "/v1beta/models"
 _MODEL_LISTS = frozenset({"/v1/models", GEMINI_MODELS})
 # API headers of a client dialect, not forwarded to another dialect's provider (keys: see routing).
 _CLIENT_ONLY_HEADERS = {ANTHROPIC: ("anthropic-version", "anthropic-beta")}
+
+# A provider's stream: server-sent events, or Bedrock's event-stream frames; clients always get SSE.
+_STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream")
 
 CONTINUE_HEADERS = ProcessingResponse(request_headers=HeadersResponse())
 # Answers for phases the filter was not asked to send, so Envoy never waits on us.
@@ -77,7 +91,7 @@ class Exchange:
 
     call: ClientCall  # what the request's method and path said
     request: dict | None = None  # the client's own body, when it is translated
-    translator: Translator | None = None  # None: the provider speaks the client's dialect
+    translator: Translator | EmbeddingTranslator | None = None  # None: the provider speaks the client's dialect
     stream: StreamTranslator | None = None
     error_status: int = 0  # the provider's status when it answered with an error
 
@@ -135,19 +149,33 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
     route = resolution.route
     if route.disabled:
         return replies.provider_disabled(client, route.provider, route.disabled)
-    if not can_serve(client, route.dialect):
-        return replies.untranslatable(client, route.provider, route.dialect)
 
-    common = CommonResponse(header_mutation=route.mutation, clear_route_cache=True)
-    stream = call.stream if call.stream is not None else doc.get("stream") is True
-    path = route.path_for(resolution.upstream_model, stream)
-    if path is not None:
-        common.header_mutation.set_headers.append(header(":path", path))
-    translator = TRANSLATORS.get((client, route.dialect))
-    if translator is not None:
-        if call.model is not None:
+    translator: Translator | EmbeddingTranslator | None
+    if call.operation == CHAT:
+        if not can_serve(client, route.dialect):
+            return replies.untranslatable(client, route.provider, route.dialect)
+        stream = call.stream if call.stream is not None else doc.get("stream") is True
+        serving, translator = "stream" if stream else CHAT, TRANSLATORS.get((client, route.dialect))
+        if translator is not None and call.model is not None:
             # A client that names the model in the path: the translator sees it in the body.
             doc = {**doc, "model": model, "stream": stream}
+    elif call.operation == EMBEDDINGS:
+        serving, translator = EMBEDDINGS, EMBEDDING_TRANSLATORS.get(route.dialect)
+    elif route.dialect != ANTHROPIC:  # count_tokens: a provider without it is answered here
+        try:
+            return replies.json_reply(200, count_tokens_response(doc))
+        except ValueError as exc:
+            return replies.invalid_request(client, str(exc))
+    else:
+        serving, translator = COUNT_TOKENS, None
+    path = route.path_for(resolution.upstream_model, serving)
+    if path is None:
+        return replies.not_offered(client, route.provider, route.dialect, call.operation)
+
+    common = CommonResponse(header_mutation=route.mutation, clear_route_cache=True)
+    common.header_mutation.set_headers.append(header(":path", path))
+    signed = route.signer is not None
+    if translator is not None:
         try:
             translated = translator.request(doc, resolution.upstream_model)
         except UnsupportedFeature as exc:
@@ -156,14 +184,18 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
         exchange.request, exchange.translator, doc = doc, translator, translated
     elif call.model is None and resolution.upstream_model != model:
         doc["model"] = resolution.upstream_model
-    else:
+    elif not signed:
         return ProcessingResponse(request_body=BodyResponse(response=common))
     try:
         new_body = orjson.dumps(doc)
     except orjson.JSONEncodeError as exc:  # e.g. nested deeper than a provider body may be
         return replies.malformed_json(client, str(exc))
     common.body_mutation.body = new_body
-    common.header_mutation.set_headers.append(header("content-length", str(len(new_body))))
+    set_headers = common.header_mutation.set_headers
+    set_headers.append(header("content-length", str(len(new_body))))
+    if route.signer is not None:
+        # Signed last: the signature covers the body exactly as sent.
+        set_headers.extend(header(k, v) for k, v in route.signer.headers("POST", path, new_body))
     return ProcessingResponse(request_body=BodyResponse(response=common))
 
 
@@ -179,8 +211,10 @@ def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingR
         exchange.error_status = status
         mutation.set_headers.append(header("content-type", "application/json"))
         body_mode = ProcessingMode.BUFFERED
-    elif found.get("content-type", "").startswith("text/event-stream"):
+    elif found.get("content-type", "").startswith(_STREAM_TYPES) and hasattr(exchange.translator, "stream"):
+        # Only chat streams: an embeddings translator has no `stream`, and its answer is buffered.
         exchange.stream = exchange.translator.stream(exchange.request)
+        mutation.set_headers.append(header("content-type", "text/event-stream"))
         body_mode = ProcessingMode.STREAMED
     else:
         body_mode = ProcessingMode.BUFFERED

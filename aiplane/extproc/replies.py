@@ -88,6 +88,15 @@ def unsupported_feature(client: str, param: str, message: str) -> ProcessingResp
     return error_reply(client, 400, "unsupported_feature", message, param)
 
 
+def invalid_request(client: str, message: str) -> ProcessingResponse:
+    return error_reply(client, 400, "invalid_request", message)
+
+
+def not_offered(client: str, provider: str, dialect: str, operation: str) -> ProcessingResponse:
+    message = f"provider `{provider}` speaks the {dialect} API, which has no {operation.replace('_', ' ')} endpoint"
+    return error_reply(client, 400, "unsupported_operation", message)
+
+
 def untranslatable(client: str, provider: str, interface: str) -> ProcessingResponse:
     message = (
         f"provider `{provider}` speaks the {interface} API, which aiplane cannot translate {client} requests to yet"

@@ -23,7 +23,14 @@ import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
 from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
 
-from aiplane.dialects import CREDENTIAL_HEADERS, PROVIDER_APIS, provider_dialect, translating_clients
+from aiplane.dialects import (
+    AWS_SIGNATURE_HEADERS,
+    CREDENTIAL_HEADERS,
+    PROVIDER_APIS,
+    provider_dialect,
+    translating_clients,
+)
+from aiplane.extproc.sigv4 import AwsCredentials, SigV4Signer
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
@@ -44,16 +51,18 @@ class Route:
     provider: str  # the entry's name, as the user wrote it
     dialect: str  # the body format its API speaks
     upstream_model: str | None  # None for a wildcard entry: the requested name is used
-    mutation: HeaderMutation  # path, authority, route header, credentials, extra headers
+    mutation: HeaderMutation  # authority, route header, credentials, extra headers
     disabled: str | None  # why the entry cannot serve, or None
-    # (plain, streaming) upstream paths naming `{model}`, for a provider whose path names the model
-    # (then `mutation` has no `:path`); None when the path is fixed.
-    model_paths: tuple[str, str] | None = None
+    # upstream paths by what they serve (see `ProviderApi.paths`); `{model}` in them names the model.
+    paths: Mapping[str, str]
+    signer: SigV4Signer | None = None  # signs each request once its body is final (Bedrock)
 
-    def path_for(self, upstream_model: str, stream: bool) -> str | None:
-        if self.model_paths is None:
-            return None
-        return self.model_paths[stream].replace("{model}", quote(upstream_model, safe=""))
+    def path_for(self, upstream_model: str, serving: str) -> str | None:
+        """The path for `chat`, `stream`, `embeddings` or `count_tokens`; None when the provider has none."""
+        path = self.paths.get(serving)
+        if path is None or "{model}" not in path:
+            return path
+        return path.replace("{model}", quote(upstream_model, safe=""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +74,8 @@ class Resolution:
 def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str, str]) -> Route:
     upstream = parse_base_url(str(entry.base_url))
     api = PROVIDER_APIS[entry.provider_interface]
-    model_paths = None
-    if "{model}" in api.path:
-        model_paths = (upstream.api_path(api.path), upstream.api_path(api.stream_path or api.path))
+    paths = {serving: upstream.api_path(path) for serving, path in api.paths().items()}
     set_headers = [
-        *(() if model_paths else (header(":path", upstream.api_path(api.path)),)),
         header(":authority", upstream.authority),
         header(ROUTE_HEADER, entry.name),
         *(header(k, v, ADD_IF_ABSENT) for k, v in api.fixed_headers),  # a same-dialect client's own wins
@@ -77,18 +83,33 @@ def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str,
     ]
     remove_headers: list[str] = []
     key = None if disabled else entry.resolved_access_key(env)
+    signer = None if disabled else _signer(entry, upstream.authority, env)
     if not entry.passthrough_auth:
         if key:
             set_headers.append(header(api.key_header, api.key_prefix + key))
-        remove_headers += [name for name in CREDENTIAL_HEADERS if not (key and name == api.key_header)]
+        # A signed request's `authorization` is the signature, set once the body is final.
+        kept = api.key_header if key or signer else None
+        remove_headers += [name for name in CREDENTIAL_HEADERS if name != kept]
+    if signer is not None:
+        # AWS headers the signature does not set: a client's would confuse AWS. (A header is never
+        # both removed and set in one mutation: Envoy's order between the two is not a contract.)
+        remove_headers += [name for name in AWS_SIGNATURE_HEADERS if name not in signer.header_names]
     return Route(
         provider=entry.name,
         dialect=provider_dialect(entry.provider_interface),
         upstream_model=None if entry.is_wildcard else entry.model_name,
         mutation=HeaderMutation(set_headers=set_headers, remove_headers=remove_headers),
         disabled=disabled,
-        model_paths=model_paths,
+        paths=paths,
+        signer=signer,
     )
+
+
+def _signer(entry: ModelProvider, host: str, env: Mapping[str, str]) -> SigV4Signer | None:
+    credentials = entry.resolved_aws_credentials(env) if entry.signs_requests else None
+    if credentials is None or entry.region is None:
+        return None
+    return SigV4Signer(AwsCredentials(*credentials), entry.region, "bedrock", host)
 
 
 class RoutingTable:

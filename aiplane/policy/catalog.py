@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Literal
 
 # The wire APIs aiplane calls; Azure OpenAI speaks OpenAI's bodies on its own paths.
-Interface = Literal["openai", "anthropic", "gemini", "azure_openai"]
+Interface = Literal["openai", "anthropic", "gemini", "azure_openai", "bedrock"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ KNOWN_PROVIDERS: Mapping[str, KnownProvider] = MappingProxyType(
         "openrouter": KnownProvider("https://openrouter.ai/api/v1", "openai", "OPENROUTER_API_KEY"),
         "ollama": KnownProvider("http://127.0.0.1:11434/v1", "openai", None),
         "azure_openai": KnownProvider(None, "azure_openai", "AZURE_OPENAI_API_KEY"),
+        # Its endpoint is per region: `region` names it (see ModelProvider).
+        "bedrock": KnownProvider(None, "bedrock", None),
+        "amazon_bedrock": KnownProvider(None, "bedrock", None),
         "qwen": KnownProvider(None, "openai", "DASHSCOPE_API_KEY"),
     }
 )
@@ -49,6 +52,8 @@ INTERFACE_NAMES: Mapping[str, Interface] = MappingProxyType(
         "claude": "anthropic",
         "gemini": "gemini",
         "azure_openai": "azure_openai",
+        "bedrock": "bedrock",
+        "amazon_bedrock": "bedrock",
         **{
             name: "openai"
             for name in (
@@ -70,5 +75,5 @@ INTERFACE_NAMES: Mapping[str, Interface] = MappingProxyType(
 
 # The API root under a bare host (Plano writes `base_url: http://localhost:11434`).
 DEFAULT_API_PATH: Mapping[Interface, str] = MappingProxyType(
-    {"openai": "/v1", "anthropic": "/v1", "gemini": "/v1beta", "azure_openai": ""}
+    {"openai": "/v1", "anthropic": "/v1", "gemini": "/v1beta", "azure_openai": "", "bedrock": ""}
 )

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .catalog import DEFAULT_API_PATH, INTERFACE_NAMES, KNOWN_PROVIDERS, Interface
 from .gateway import GatewaySettings
@@ -70,8 +70,16 @@ class _UnlistedProvider:
     """Stands in for a base_url the catalog cannot supply, so that the base_url field
     reports it while the provider's other keys are still checked."""
 
-    def __init__(self, provider: str | None) -> None:
+    def __init__(self, provider: str | None, interface: str | None = None) -> None:
         self.provider = provider  # None when `model` is malformed
+        self.interface = interface
+
+
+# Bedrock's endpoint names its region: https://bedrock-runtime.{region}.amazonaws.com
+_BEDROCK_HOST = re.compile(r"bedrock-runtime(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+# Where AWS's own SDKs look for credentials, used when the policy names none.
+_AWS_CREDENTIAL_VARIABLES = ("$AWS_ACCESS_KEY_ID", "$AWS_SECRET_ACCESS_KEY", "$AWS_SESSION_TOKEN")
 
 
 class ModelProvider(Frozen):
@@ -89,6 +97,12 @@ class ModelProvider(Frozen):
     timeout: Seconds = 300.0
     routing_preferences: tuple[RouteDescription, ...] = ()
     capabilities: FrozenMap[str, Scalar] = {}
+    # AWS Bedrock only. Requests are signed with SigV4 using these credentials (literals or `$VAR`
+    # references; by default AWS's own variables), unless `access_key` holds a Bedrock API key.
+    region: str | None = Field(None, validate_default=True)  # from base_url's host when not given
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_session_token: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -101,7 +115,14 @@ class ModelProvider(Frozen):
         if data.get("provider_interface") is None:
             filled["provider_interface"] = known.interface if known else "openai"
         if data.get("base_url") is None:
-            filled["base_url"] = known.base_url if known and known.base_url else _UnlistedProvider(provider)
+            region, interface = data.get("region"), filled["provider_interface"]
+            interface = INTERFACE_NAMES.get(interface) if isinstance(interface, str) else None
+            if interface == "bedrock" and isinstance(region, str):
+                filled["base_url"] = f"https://bedrock-runtime.{region}.amazonaws.com"
+            elif known and known.base_url:
+                filled["base_url"] = known.base_url
+            else:
+                filled["base_url"] = _UnlistedProvider(provider, interface)
         return filled
 
     @field_validator("provider_interface", mode="before")
@@ -118,6 +139,8 @@ class ModelProvider(Frozen):
             return value
         if value.provider is None:
             raise consequence()  # of the malformed model, which is reported
+        if value.interface == "bedrock":
+            raise violation("set region (for example us-east-1), or base_url")
         if value.provider in KNOWN_PROVIDERS:
             raise violation(f"provider '{value.provider}' has no public endpoint: set base_url")
         raise violation(
@@ -132,6 +155,31 @@ class ModelProvider(Frozen):
         if urlsplit(value).path or "provider_interface" not in info.data:
             return value
         return value + DEFAULT_API_PATH[info.data["provider_interface"]]
+
+    @field_validator("region")
+    @classmethod
+    def _region_for_bedrock(cls, value: str | None, info: ValidationInfo) -> str | None:
+        interface = info.data.get("provider_interface")
+        if interface != "bedrock":
+            if value is not None and interface is not None:
+                raise violation("region is for provider_interface bedrock")
+            return value
+        if value is not None:
+            if not _REGION.fullmatch(value):
+                raise malformed("expected an AWS region such as us-east-1")
+            return value
+        host = urlsplit(str(info.data.get("base_url", ""))).hostname or ""
+        found = _BEDROCK_HOST.fullmatch(host)
+        if found is None and "base_url" in info.data:
+            raise violation("set region: Bedrock's signatures name it, and base_url's host does not")
+        return found[1] if found else None
+
+    @field_validator("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+    @classmethod
+    def _aws_keys_for_bedrock(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("provider_interface") not in (None, "bedrock"):
+            raise violation(f"{info.field_name} is for provider_interface bedrock")
+        return value
 
     @field_validator("default")
     @classmethod
@@ -178,7 +226,29 @@ class ModelProvider(Frozen):
         variable = self.access_key_env
         return env.get(variable) if variable else self.access_key
 
+    @property
+    def signs_requests(self) -> bool:
+        """Whether requests are signed with AWS SigV4 (Bedrock without an API key or passthrough)."""
+        return self.provider_interface == "bedrock" and self.access_key is None and not self.passthrough_auth
+
+    def _aws_credential_refs(self) -> tuple[str, str, str]:
+        given = (self.aws_access_key_id, self.aws_secret_access_key, self.aws_session_token)
+        return tuple(value or default for value, default in zip(given, _AWS_CREDENTIAL_VARIABLES, strict=True))  # type: ignore[return-value]
+
+    def resolved_aws_credentials(self, env: Mapping[str, str]) -> tuple[str, str, str | None] | None:
+        """(access key id, secret, session token) for SigV4; None when a part is missing.
+        Call this only in the process that signs."""
+        values = [env.get(name) if (name := env_reference(ref)) else ref for ref in self._aws_credential_refs()]
+        key_id, secret, token = values
+        return (key_id, secret, token or None) if key_id and secret else None
+
     def unavailable_reason(self, env: Mapping[str, str]) -> str | None:
+        if self.signs_requests:
+            for ref in self._aws_credential_refs()[:2]:
+                variable = env_reference(ref)
+                if variable and not env.get(variable):
+                    return f"environment variable {variable} is not set"
+            return None
         variable = self.access_key_env
         if variable and not self.passthrough_auth and not env.get(variable):
             return f"environment variable {variable} is not set"

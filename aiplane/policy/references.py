@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from aiplane.dialects import CLIENT_DIALECTS, can_serve, provider_dialect
+
 from .errors import Finding, KeyPath
 from .model import Policy
 
@@ -22,7 +24,7 @@ def reference_findings(policy: Policy, env: Mapping[str, str]) -> list[Finding]:
         _distinct_ports,
     )
     findings = [finding for check in checks for finding in check(policy)]
-    return findings + list(_default_provider_key(policy, env))
+    return findings + list(_default_provider_key(policy, env)) + list(_untranslatable_providers(policy))
 
 
 def _duplicates(what: str, named: Iterable[tuple[str, KeyPath]]) -> Iterator[Finding]:
@@ -162,3 +164,16 @@ def _default_provider_key(policy: Policy, env: Mapping[str, str]) -> Iterator[Fi
         if reason:
             message = f"the default provider '{provider.name}' is unusable: {reason}"
             yield Finding(("model_providers", i, "access_key"), message)
+
+
+def _untranslatable_providers(policy: Policy) -> Iterator[Finding]:
+    # Any client may ask for any model, so every client dialect must reach every provider.
+    for i, provider in enumerate(policy.model_providers):
+        dialect = provider_dialect(provider.provider_interface)
+        missing = [client for client in CLIENT_DIALECTS if not can_serve(client, dialect)]
+        if missing:
+            message = (
+                f"provider '{provider.name}' speaks {dialect}, which no translator serves "
+                f"{' or '.join(missing)} clients from"
+            )
+            yield Finding(("model_providers", i, "provider_interface"), message)

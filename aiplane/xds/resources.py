@@ -275,7 +275,7 @@ def llm_routes(providers: Sequence[ModelProvider], translating: frozenset[str]) 
             headers=[rc.HeaderMatcher(name=":method", string_match=StringMatcher(exact=api.method))],
         )
         filter_name = TRANSLATING_EXT_PROC if api.dialect in translating else DIRECT_EXT_PROC
-        routes.append(_error_route(f"{api.dialect}_api", match, filter_name))
+        routes.append(_error_route(f"{api.dialect}_{api.operation}", match, filter_name))
     routes.append(_error_route("no_route", rc.RouteMatch(prefix="/"), TRANSLATING_EXT_PROC))
     return route_pb2.RouteConfiguration(
         name=LLM_ROUTES, virtual_hosts=[rc.VirtualHost(name="llm", domains=["*"], routes=routes)]
