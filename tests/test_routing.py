@@ -244,3 +244,68 @@ def test_an_anthropic_provider_is_called_on_its_own_path_with_its_own_key_header
     assert set_headers["anthropic-version"] == ("2023-06-01", ADD_IF_ABSENT)  # a client's own version wins
     assert "authorization" not in set_headers
     assert set(route.mutation.remove_headers) == {"authorization", "x-goog-api-key", "api-key"}
+
+
+# --- AWS Bedrock: signed once the body is final ----------------------------------------------
+
+BEDROCK_POLICY = """
+version: v0.3.0
+model_providers:
+  - model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0
+    region: us-west-2
+    default: true
+  - model: keyed/amazon.nova-pro-v1:0
+    provider_interface: bedrock
+    region: us-west-2
+    base_url: https://bedrock-runtime.us-west-2.amazonaws.com
+    access_key: $BEDROCK_KEY
+"""
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "BEDROCK_KEY": "bk"}
+
+
+def bedrock_answer(model: str, env: dict[str, str] = AWS_ENV):
+    routes = RoutingTable(parse_policy(BEDROCK_POLICY, env=env), env=env)
+    body = orjson.dumps({"model": model, "messages": [{"role": "user", "content": "Hi"}]})
+    return decisions.on_request_body(routes, Exchange(ClientCall("openai")), HttpBody(body=body, end_of_stream=True))
+
+
+def test_a_bedrock_request_is_signed_over_the_translated_body_and_the_path_it_is_sent_on():
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    answer = bedrock_answer("anthropic.claude-3-5-sonnet-20240620-v1:0")
+    common, sent = answer.request_body.response, mutation_of(answer)
+    assert sent[":path"] == "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse"
+    assert sent[":authority"] == "bedrock-runtime.us-west-2.amazonaws.com"
+    assert "messages" in orjson.loads(common.body_mutation.body) and "model" not in orjson.loads(common.body_mutation.body)
+    # botocore, given what Envoy will send, computes the same signature at the same instant.
+    request = AWSRequest(method="POST", url=f"https://{sent[':authority']}{sent[':path']}", data=common.body_mutation.body)
+    request.context["timestamp"] = sent["x-amz-date"]
+    signer = SigV4Auth(Credentials(AWS_ENV["AWS_ACCESS_KEY_ID"], AWS_ENV["AWS_SECRET_ACCESS_KEY"]), "bedrock", "us-west-2")
+    request.headers["X-Amz-Date"] = sent["x-amz-date"]
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    assert sent["authorization"].endswith(f"Signature={expected}")
+    # The signature's own headers are set, never also removed; a client's stray AWS headers are.
+    assert not {"authorization", "x-amz-date"} & set(common.header_mutation.remove_headers)
+    assert {"x-amz-security-token", "x-amz-content-sha256", "x-api-key"} <= set(common.header_mutation.remove_headers)
+
+
+def test_a_session_token_is_signed_and_sent():
+    answer = bedrock_answer("anthropic.claude-3-5-sonnet-20240620-v1:0", env={**AWS_ENV, "AWS_SESSION_TOKEN": "tok"})
+    common, sent = answer.request_body.response, mutation_of(answer)
+    assert sent["x-amz-security-token"] == "tok" and "SignedHeaders=host;x-amz-date;x-amz-security-token," in sent["authorization"]
+    assert "x-amz-security-token" not in common.header_mutation.remove_headers
+
+
+def test_a_bedrock_api_key_is_a_bearer_token_and_nothing_is_signed():
+    sent = mutation_of(bedrock_answer("amazon.nova-pro-v1:0"))
+    assert sent["authorization"] == "Bearer bk" and "x-amz-date" not in sent
+
+
+def test_bedrock_without_credentials_is_disabled_naming_the_variable():
+    env = {"AWS_SECRET_ACCESS_KEY": "s"}
+    policy = BEDROCK_POLICY.replace("    default: true\n", "")
+    routes = RoutingTable(parse_policy(policy, env=env), env=env)
+    route = routes.resolve("anthropic.claude-3-5-sonnet-20240620-v1:0").route
+    assert route.disabled == "environment variable AWS_ACCESS_KEY_ID is not set" and route.signer is None
