@@ -46,6 +46,7 @@ AIPLANE_CONFIG = REPO / "bench" / "aiplane-bench.yaml"
 # policy, OpenAI clients go through the translating decision filter, so it gets its own `aiplane up`.
 AIPLANE_DIALECTS_CONFIG = REPO / "bench" / "aiplane-bench-dialects.yaml"
 ANTHROPIC_MODEL = "mock-claude"  # the Anthropic provider entry's model in AIPLANE_DIALECTS_CONFIG
+BEDROCK_MODEL = "anthropic.claude-mock-v1:0"  # the Bedrock provider entry's model there
 
 HOST = "127.0.0.1"
 CHAT_PATH = "/v1/chat/completions"
@@ -835,7 +836,7 @@ def run(settings: Settings) -> Path:
     plain = f"aiplane, `{AIPLANE_CONFIG.relative_to(REPO)}` (one OpenAI provider)"
     dialects = (
         f"aiplane, `{AIPLANE_DIALECTS_CONFIG.relative_to(REPO)}`"
-        " (plus a provider with `provider_interface: anthropic`)"
+        " (plus providers with `provider_interface: anthropic` and `bedrock`)"
     )
     mock_scenario = Scenario("mock", chat, mock_only)
     envoy_scenario = Scenario("envoy-only", chat, envoy_alone)
@@ -852,7 +853,14 @@ def run(settings: Settings) -> Path:
             dialects,
             latency_baseline="envoy-only",
             cpu_baseline="aiplane",
-        )
+        ),
+        Scenario(
+            "aiplane openai→bedrock",
+            chat_request(BEDROCK_MODEL),
+            dialects,
+            latency_baseline="envoy-only",
+            cpu_baseline="aiplane",
+        ),
     ]
     scenarios = [mock_scenario, envoy_scenario, *aiplane_scenarios, *dialects_scenarios]
     envoy_stream = Stream("envoy-only stream", chat_request(stream=True).with_headers(STREAM_HEADERS), envoy_alone)
@@ -866,7 +874,16 @@ def run(settings: Settings) -> Path:
             cpu_baseline="aiplane stream",
         ),
     ]
-    streams = [envoy_stream, *aiplane_streams]
+    dialects_streams = [
+        Stream(
+            "aiplane openai→bedrock stream",
+            chat_request(BEDROCK_MODEL, stream=True).with_headers(STREAM_HEADERS),
+            dialects,
+            latency_baseline="envoy-only stream",
+            cpu_baseline="aiplane stream",
+        )
+    ]
+    streams = [envoy_stream, *aiplane_streams, *dialects_streams]
     pinning = [f"wrk on core {LOAD_CORE}", f"this harness (the streaming client) on core {cpu_affinity(os.getpid())}"]
     with tempfile.TemporaryDirectory(prefix="aiplane-bench-") as tmp, Processes(Path(tmp)) as processes:
         work_dir = Path(tmp)
@@ -886,7 +903,7 @@ def run(settings: Settings) -> Path:
         # aiplane up runs a mock provider of its own on MOCK_PORT, as it does for any provider pointing there.
         processes.stop(mock)
         run_aiplane(processes, AIPLANE_CONFIG, aiplane_scenarios, aiplane_streams, wrk, settings, pinning)
-        run_aiplane(processes, AIPLANE_DIALECTS_CONFIG, dialects_scenarios, [], wrk, settings, pinning)
+        run_aiplane(processes, AIPLANE_DIALECTS_CONFIG, dialects_scenarios, dialects_streams, wrk, settings, pinning)
     return write_report(scenarios, streams, pinning, settings, started_at, load_before)
 
 
