@@ -769,7 +769,7 @@ def write_report(
                     "- Added TTFT is the stream minus Envoy alone's. CPU µs/event is the processes' utime+stime"
                     " during the measured requests over the SSE events the client received (all events, see"
                     " Events/request); the translation's share is the translated stream's ext_proc µs/event minus"
-                    " the untranslated aiplane stream's (both read the same upstream OpenAI stream)."
+                    " the untranslated aiplane stream's (the same content pieces upstream: an OpenAI stream, or for Bedrock its Converse stream)."
                 ),
                 "",
                 streams_table(streams),
