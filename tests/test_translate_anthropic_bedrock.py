@@ -9,16 +9,35 @@ from __future__ import annotations
 
 import base64
 import re
-import time
-from pathlib import Path
 from typing import Any
 
 import anthropic
 import anthropic.types as at
 import httpx2
 import orjson
-import pydantic
 import pytest
+from anthropic_client_requests import (
+    ADAPTER,
+    CLIENT_MODEL,
+    IMAGE_B64,
+    IMAGE_URL,
+    any_json_object,
+    assert_request_within,
+    assert_stream_within,
+    assert_the_sdk_takes,
+    assert_translated_or_refused,
+    base_request,
+    cut_anywhere,
+    ended_once,
+    fixture_readers,
+    json_values,
+    mostly,
+    msg,
+    request_bodies,
+    stream_runner,
+    texts,
+    user,
+)
 from client_streams import anthropic_events, assert_anthropic_well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,21 +46,13 @@ from aiplane.translate import Translator, UnsupportedFeature, Usage
 from aiplane.translate.anthropic_bedrock import AnthropicToBedrock
 from aiplane.translate.eventstream import encode
 
-FIXTURES = Path(__file__).parent / "fixtures" / "anthropic_bedrock"
 UPSTREAM = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-CLIENT_MODEL = "claude-sonnet-4-5"
 TRANSLATOR: Translator = AnthropicToBedrock()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
 MESSAGE_ID = re.compile(r"msg_[0-9a-f]{32}")
 TOOL_ID = re.compile(r"toolu_[0-9a-f]{32}(_\d+)?")
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-def fixture_json(name: str) -> Any:
-    return orjson.loads(fixture(name))
+fixture, fixture_json = fixture_readers("anthropic_bedrock")
+run_stream = stream_runner(TRANSLATOR)
 
 
 def frames(*events: tuple[str, Any]) -> bytes:
@@ -51,13 +62,6 @@ def frames(*events: tuple[str, Any]) -> bytes:
 
 def bedrock_stream(name: str) -> bytes:
     return frames(*(tuple(pair) for pair in fixture_json(f"{name}.bedrock.json")))
-
-
-def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage | None]:
-    stream = TRANSLATOR.stream({"model": model})
-    out = b"".join(stream.feed(chunk) for chunk in chunks) + stream.finish()
-    assert stream.finish() == b""  # ended once, for good
-    return out, stream.usage
 
 
 def masked_events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
@@ -73,10 +77,6 @@ def masked_events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
 def masked(message: dict[str, Any]) -> dict[str, Any]:
     assert MESSAGE_ID.fullmatch(message["id"])
     return {**message, "id": "msg_*"}
-
-
-def base_request(**fields: Any) -> dict[str, Any]:
-    return {"model": CLIENT_MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": "Hi"}], **fields}
 
 
 def translated(upstream: str = UPSTREAM, **fields: Any) -> dict[str, Any]:
@@ -103,8 +103,6 @@ def test_the_request_is_not_modified() -> None:
     assert body == fixture_json("tool_request.anthropic.json")
 
 
-IMAGE_B64 = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
-IMAGE_URL = {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}}
 PDF = {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBERi0xLjQ="}}
 TOOL = {"name": "get_weather", "description": "Weather now", "input_schema": {"type": "object", "properties": {}}}
 TOOL_SPEC = {"toolSpec": {"name": "get_weather", "description": "Weather now", "inputSchema": {"json": {"type": "object", "properties": {}}}}}
@@ -116,10 +114,6 @@ TOOL_LOOP = [
     {"role": "assistant", "content": [TOOL_USE]},
     {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]},
 ]
-
-
-def user(*blocks: Any) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": list(blocks)}]
 
 
 def assistant(*blocks: Any) -> list[dict[str, Any]]:
@@ -267,10 +261,6 @@ def test_claude_fields_for_claude_or_a_model_that_does_not_say(upstream: str) ->
     assert translated(upstream, top_k=5)["additionalModelRequestFields"] == {"top_k": 5}
 
 
-def msg(content: Any, role: str = "user") -> dict[str, Any]:
-    return {"messages": [{"role": role, "content": content}]}
-
-
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
@@ -327,6 +317,7 @@ def msg(content: Any, role: str = "user") -> dict[str, Any]:
         ({"tools": [TOOL], "tool_choice": {"type": "tool"}}, "tool_choice.name"),
         ({"tool_choice": {"type": "all"}}, "tool_choice.type"),  # checked even without tools
         ({"thinking": {"type": "on"}}, "thinking.type"),
+        ({"thinking": {"type": ["enabled"]}}, "thinking.type"),  # any JSON value, a list too
         ({"thinking": {"type": "enabled", "budget_tokens": "lots"}}, "thinking.budget_tokens"),
         ({"output_config": {"format": {"type": "xml"}}}, "output_config.format.type"),
         ({"max_tokens": "256"}, "max_tokens"),
@@ -344,6 +335,15 @@ def test_requests_the_provider_cannot_serve_name_the_field(fields: dict[str, Any
         translated(**fields)
     assert raised.value.param == param
     assert raised.value.message
+
+
+def test_a_null_field_asks_for_nothing() -> None:
+    # The SDK sends null for an optional parameter given as None.
+    assert translated(container=None, context_management=None, temperature=None, system=None) == translated()
+
+
+def test_a_tool_whose_type_is_null_is_a_custom_tool() -> None:
+    assert translated(tools=[{**TOOL, "type": None}]) == translated(tools=[TOOL])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,16 +460,10 @@ def test_golden_streams(name: str, usage: Usage | None) -> None:
     assert reported == usage
 
 
-ADAPTER = pydantic.TypeAdapter(at.RawMessageStreamEvent)
-
-
 @pytest.mark.parametrize("name", ["text_stream", "tool_stream"])
 def test_stream_events_are_well_formed_and_the_sdk_types_take_them(name: str) -> None:
     out, _ = run_stream(bedrock_stream(name))
-    events = anthropic_events(out)
-    assert_anthropic_well_formed(events)
-    for _, data in events:
-        ADAPTER.validate_python(data)
+    assert_the_sdk_takes(out)
 
 
 def test_stream_message_start_names_the_model_the_client_asked_for() -> None:
@@ -709,19 +703,6 @@ def test_error_message_from_any_provider_body(body: bytes, message: str) -> None
 # Properties
 # ---------------------------------------------------------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20,
-)
-texts = st.text(max_size=8)
-
-
-def mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Valid values, and now and then any JSON value, so examples get deep into the request before failing."""
-    return st.integers(0, 7).flatmap(lambda draw: valid if draw else json_values)
-
-
 cache_controls = st.none() | st.fixed_dictionaries({"type": mostly(st.just("ephemeral"))}, optional={"ttl": st.sampled_from(["5m", "1h", "2h"])})
 block_types = st.sampled_from(["text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking", "x"])
 text_blocks = st.fixed_dictionaries({"type": st.sampled_from(["text", "text", "image", "document"]), "text": mostly(texts)}, optional={"cache_control": cache_controls})
@@ -747,71 +728,30 @@ blocks = st.fixed_dictionaries(
         "cache_control": cache_controls,
     },
 )
-messages = st.lists(
-    st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"] * 4 + ["system"]), "content": mostly(texts | st.lists(blocks, max_size=4))}),
-    min_size=1,
-    max_size=4,
-)
-request_shaped = st.fixed_dictionaries(
-    {"messages": mostly(messages)},
-    optional={
-        "model": texts,
-        "max_tokens": mostly(st.integers(0, 4096)),
-        "system": mostly(texts | st.lists(text_blocks, max_size=2)),
-        "tools": mostly(
-            st.lists(
-                st.fixed_dictionaries(
-                    {"name": mostly(texts), "input_schema": mostly(st.dictionaries(texts, json_values, max_size=2))},
-                    optional={"type": mostly(st.just("custom")), "description": mostly(texts), "strict": mostly(st.booleans()), "cache_control": cache_controls, "defer_loading": mostly(st.booleans())},
-                ),
-                max_size=2,
-            )
-        ),
-        "tool_choice": mostly(
-            st.fixed_dictionaries(
-                {"type": st.sampled_from(["auto", "any", "tool", "none", "x"])},
-                optional={"name": mostly(texts), "disable_parallel_tool_use": mostly(st.booleans())},
-            )
-        ),
-        "stop_sequences": mostly(st.lists(texts, max_size=3)),
-        "temperature": mostly(st.floats(0, 1)),
-        "top_p": mostly(st.floats(0, 1)),
-        "top_k": mostly(st.integers(0, 100)),
-        "stream": mostly(st.booleans()),
-        "metadata": mostly(st.fixed_dictionaries({}, optional={"user_id": mostly(texts)})),
-        "thinking": mostly(
-            st.fixed_dictionaries(
-                {"type": st.sampled_from(["enabled", "disabled", "adaptive", "x"])},
-                optional={"budget_tokens": mostly(st.integers(1024, 64000))},
-            )
-        ),
-        "output_config": mostly(st.fixed_dictionaries({}, optional={"effort": mostly(texts), "format": mostly(st.fixed_dictionaries({"type": st.just("json_schema"), "schema": mostly(st.dictionaries(texts, json_values, max_size=2))}))})),
-        "cache_control": cache_controls,
-        "service_tier": texts,
-        "speed": mostly(st.sampled_from(["standard", "fast"])),
-    },
+request_shaped = request_bodies(
+    blocks,
+    text_blocks,
+    tool_fields={"cache_control": cache_controls, "defer_loading": mostly(st.booleans())},
+    max_tokens=mostly(st.integers(0, 4096)),
+    top_k=mostly(st.integers(0, 100)),
+    output_config=mostly(st.fixed_dictionaries({}, optional={"effort": mostly(texts), "format": mostly(st.fixed_dictionaries({"type": st.just("json_schema"), "schema": mostly(st.dictionaries(texts, json_values, max_size=2))}))})),
+    cache_control=cache_controls,
+    speed=mostly(st.sampled_from(["standard", "fast"])),
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(max_size=12), json_values, max_size=6) | request_shaped, st.sampled_from([UPSTREAM, "meta.llama3-3-70b-instruct-v1:0"]))
+@given(any_json_object() | request_shaped, st.sampled_from([UPSTREAM, "meta.llama3-3-70b-instruct-v1:0"]))
 def test_request_on_any_json_object_raises_nothing_but_unsupported_feature(body: dict[str, Any], upstream: str) -> None:
-    try:
-        out = TRANSLATOR.request(body, upstream)
-    except UnsupportedFeature as e:
-        assert isinstance(e.param, str) and isinstance(e.message, str)
-    else:
-        orjson.dumps(out)  # what it returns can be sent
+    assert_translated_or_refused(TRANSLATOR, body, upstream)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(["text_stream", "tool_stream", "error_stream"]), st.data())
 def test_a_stream_split_anywhere_translates_as_it_does_whole(name: str, data: st.DataObject) -> None:
     stream = bedrock_stream(name)
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    pieces = [stream[start:end] for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
     whole, usage = run_stream(stream)
-    split, split_usage = run_stream(*pieces)
+    split, split_usage = run_stream(*cut_anywhere(stream, data))
     assert masked_events(split) == masked_events(whole) and split_usage == usage
 
 
@@ -833,15 +773,25 @@ stream_pieces = (
 )
 
 
+def test_input_for_a_tool_call_already_finished_ends_the_stream_with_an_error() -> None:
+    # Converse finishes each block before the next; a stream that goes back cannot be told in Anthropic's grammar.
+    out, _ = run_stream(frames(
+        ("messageStart", {"role": "assistant"}),
+        ("contentBlockStart", {"contentBlockIndex": 2, "start": {"toolUse": {"toolUseId": "t1", "name": "f"}}}),
+        ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hi"}}),
+        ("contentBlockDelta", {"contentBlockIndex": 2, "delta": {"toolUse": {"input": "{}"}}}),
+    ))
+    events = ended_once(out)
+    assert events[-1][0] == "error" and "went back to a tool call" in events[-1][1]["error"]["message"]
+    assert [name for name, _ in events].count("content_block_start") == 2
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(stream_pieces, max_size=12))
 def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces: list[bytes]) -> None:
     out, _ = run_stream(*pieces)
-    events = anthropic_events(out)
-    names = [name for name, _ in events]
-    assert names.count("message_start") <= 1 and names.count("message_stop") <= 1
-    assert names[-1] in ("message_stop", "error")
-    if names[-1] == "message_stop":
+    events = ended_once(out)
+    if events[-1][0] == "message_stop":
         assert_anthropic_well_formed(events)
     for name, data in events:
         at.ErrorResponse.model_validate(data) if name == "error" else ADAPTER.validate_python(data)
@@ -852,31 +802,11 @@ def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces:
 # ---------------------------------------------------------------------------------------------
 
 
-def best_per_call(fn: Any, n: int) -> float:
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - start) / n)
-    return best
-
-
 def test_request_takes_at_most_50us_per_2kb() -> None:
-    body = fixture_json("tool_request.anthropic.json")
-    size = len(orjson.dumps(body))
-    per_call = best_per_call(lambda: TRANSLATOR.request(body, UPSTREAM), 2000)
-    assert per_call * 2048 / size < 50e-6, f"{per_call * 1e6:.1f} µs for {size} bytes"
+    assert_request_within(TRANSLATOR, fixture_json("tool_request.anthropic.json"), UPSTREAM, 50e-6)
 
 
 def test_stream_takes_at_most_20us_per_event() -> None:
     raw = bedrock_stream("tool_stream") + bedrock_stream("text_stream")
     events = len(fixture_json("tool_stream.bedrock.json")) + len(fixture_json("text_stream.bedrock.json"))
-
-    def run() -> None:
-        stream = TRANSLATOR.stream({"model": CLIENT_MODEL})
-        stream.feed(raw)
-        stream.finish()
-
-    per_event = best_per_call(run, 500) / events
-    assert per_event < 20e-6, f"{per_event * 1e6:.1f} µs per event"
+    assert_stream_within(TRANSLATOR, raw, events, 20e-6)

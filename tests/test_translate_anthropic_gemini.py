@@ -7,14 +7,28 @@ page each comes from); the tables below pin one feature per row.
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
 from typing import Any
 
 import anthropic.types as at
 import orjson
-import pydantic
 import pytest
+from anthropic_client_requests import (
+    CLIENT_MODEL,
+    any_json_object,
+    assert_request_within,
+    assert_stream_within,
+    assert_the_sdk_takes,
+    assert_translated_or_refused,
+    base_request,
+    cut_anywhere,
+    ended_once,
+    fixture_readers,
+    mostly,
+    msg,
+    request_bodies,
+    sse_pieces,
+    stream_runner,
+)
 from client_streams import anthropic_events, assembled_blocks, assert_anthropic_well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,30 +37,12 @@ from aiplane.translate import Translator, UnsupportedFeature, Usage
 from aiplane.translate.anthropic_gemini import AnthropicToGemini
 from aiplane.translate.gemini_provider_wire import MAX_THINKING_BUDGET, SKIP_THOUGHT_SIGNATURE
 
-FIXTURES = Path(__file__).parent / "fixtures" / "anthropic_gemini"
 UPSTREAM = "gemini-2.5-flash"
-CLIENT_MODEL = "claude-sonnet-4-5"
 CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = AnthropicToGemini()
 TOOLU = re.compile(r"toolu_[0-9a-f]{32}")
-
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-def fixture_json(name: str) -> Any:
-    return orjson.loads(fixture(name))
-
-
-def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage | None]:
-    stream = TRANSLATOR.stream({"model": model})
-    out = b"".join(stream.feed(chunk) for chunk in chunks) + stream.finish()
-    assert stream.finish() == b""  # ended once, for good
-    return out, stream.usage
-
-
+fixture, fixture_json = fixture_readers("anthropic_gemini")
+run_stream = stream_runner(TRANSLATOR)
 
 
 def gemini_stream(*events: dict[str, Any]) -> bytes:
@@ -61,10 +57,6 @@ def cand(*parts: dict[str, Any], finish: str | None = None, usage: dict[str, Any
     if usage is not None:
         event["usageMetadata"] = usage
     return event
-
-
-def base_request(**fields: Any) -> dict[str, Any]:
-    return {"model": CLIENT_MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": "Hi"}], **fields}
 
 
 def translated(**fields: Any) -> dict[str, Any]:
@@ -156,10 +148,6 @@ def test_request_features(fields: dict[str, Any], key: str, expected: Any) -> No
     assert "model" not in out and "stream" not in out
 
 
-def msg(content: Any, role: str = "user") -> dict[str, Any]:
-    return {"messages": [{"role": role, "content": content}]}
-
-
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
@@ -168,6 +156,7 @@ def msg(content: Any, role: str = "user") -> dict[str, Any]:
         ({"output_config": {}}, "output_config"),
         ({"tools": [{"type": "web_search_20250305", "name": "web_search"}]}, "tools[0].type"),
         ({"tools": [TOOL], "tool_choice": {"type": "x"}}, "tool_choice.type"),
+        ({"tools": [TOOL], "tool_choice": {"type": ["auto"]}}, "tool_choice.type"),  # any JSON value, a list too
         ({"thinking": {"type": "enabled"}}, "thinking.budget_tokens"),
         ({"thinking": {"type": "x"}}, "thinking.type"),
         ({"max_tokens": "9"}, "max_tokens"),
@@ -186,6 +175,15 @@ def test_requests_the_provider_cannot_serve_name_the_field(fields: dict[str, Any
     with pytest.raises(UnsupportedFeature) as e:
         translated(**fields)
     assert e.value.param == param
+
+
+def test_a_null_field_asks_for_nothing() -> None:
+    # The SDK sends null for an optional parameter given as None.
+    assert translated(container=None, context_management=None, temperature=None, system=None) == translated()
+
+
+def test_a_tool_whose_type_is_null_is_a_custom_tool() -> None:
+    assert translated(tools=[{**TOOL, "type": None}]) == translated(tools=[TOOL])
 
 
 def test_an_image_in_a_tool_result_is_refused() -> None:
@@ -286,16 +284,10 @@ def test_golden_streams(name: str, usage: Usage) -> None:
     assert got == usage
 
 
-ADAPTER = pydantic.TypeAdapter(at.RawMessageStreamEvent)
-
-
 @pytest.mark.parametrize("name", ["text_stream", "tool_stream"])
 def test_stream_events_are_well_formed_and_the_sdk_types_take_them(name: str) -> None:
     out, _ = run_stream(fixture(f"{name}.gemini.sse"))
-    events = anthropic_events(out)
-    assert_anthropic_well_formed(events)
-    for _, data in events:
-        ADAPTER.validate_python(data)
+    assert_the_sdk_takes(out)
 
 
 def test_stream_tool_round_trip() -> None:
@@ -412,113 +404,31 @@ def test_error_message_from_any_provider_body(body: bytes, message: str) -> None
 # Properties
 # ---------------------------------------------------------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20,
-)
-texts = st.text(max_size=8)
-
-
-def mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Valid values, and now and then any JSON value, so examples get deep into the request before failing."""
-    return st.integers(0, 7).flatmap(lambda draw: valid if draw else json_values)
-
-
-block_types = st.sampled_from(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking", "document", "x"])
-text_blocks = st.fixed_dictionaries({"type": st.sampled_from(["text", "text", "image"]), "text": mostly(texts)})
-blocks = st.fixed_dictionaries(
-    {"type": block_types},
-    optional={
-        "text": mostly(texts),
-        "source": st.fixed_dictionaries(
-            {"type": st.sampled_from(["base64", "url", "file"])},
-            optional={"media_type": mostly(texts), "data": mostly(texts), "url": mostly(texts)},
-        ),
-        "id": mostly(texts),
-        "name": mostly(texts),
-        "input": mostly(st.dictionaries(texts, json_values, max_size=3)),
-        "tool_use_id": mostly(texts),
-        "content": mostly(texts | st.lists(text_blocks, max_size=3)),
-        "is_error": mostly(st.booleans()),
-    },
-)
-messages = st.lists(
-    st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"] * 4 + ["system"]), "content": mostly(texts | st.lists(blocks, max_size=4))}),
-    min_size=1,
-    max_size=4,
-)
-request_shaped = st.fixed_dictionaries(
-    {"messages": mostly(messages)},
-    optional={
-        "model": texts,
-        "max_tokens": mostly(st.integers(1, 4096)),
-        "system": mostly(texts | st.lists(text_blocks, max_size=2)),
-        "tools": mostly(
-            st.lists(
-                st.fixed_dictionaries(
-                    {"name": mostly(texts), "input_schema": mostly(st.dictionaries(texts, json_values, max_size=2))},
-                    optional={"type": mostly(st.just("custom")), "description": mostly(texts), "strict": mostly(st.booleans())},
-                ),
-                max_size=2,
-            )
-        ),
-        "tool_choice": mostly(
-            st.fixed_dictionaries(
-                {"type": st.sampled_from(["auto", "any", "tool", "none", "x"])},
-                optional={"name": mostly(texts), "disable_parallel_tool_use": mostly(st.booleans())},
-            )
-        ),
-        "stop_sequences": mostly(st.lists(texts, max_size=3)),
-        "temperature": mostly(st.floats(0, 1)),
-        "top_p": mostly(st.floats(0, 1)),
-        "stream": mostly(st.booleans()),
-        "metadata": mostly(st.fixed_dictionaries({}, optional={"user_id": mostly(texts)})),
-        "thinking": mostly(
-            st.fixed_dictionaries(
-                {"type": st.sampled_from(["enabled", "disabled", "adaptive", "x"])},
-                optional={"budget_tokens": mostly(st.integers(1024, 64000))},
-            )
-        ),
-        "service_tier": texts,
-        "top_k": mostly(st.integers(0, 100)),
-    },
-)
+request_shaped = request_bodies(top_k=mostly(st.integers(0, 100)))
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.text(max_size=12), json_values, max_size=6) | request_shaped)
+@given(any_json_object() | request_shaped)
 def test_request_on_any_json_object_raises_nothing_but_unsupported_feature(body: dict[str, Any]) -> None:
-    try:
-        out = TRANSLATOR.request(body, UPSTREAM)
-    except UnsupportedFeature as e:
-        assert isinstance(e.param, str) and isinstance(e.message, str)
-    else:
-        orjson.dumps(out)  # what it returns can be sent
+    assert_translated_or_refused(TRANSLATOR, body, UPSTREAM)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(["text_stream", "tool_stream", "error_stream"]), st.data())
 def test_a_stream_split_anywhere_translates_as_it_does_whole(name: str, data: st.DataObject) -> None:
     stream = fixture(f"{name}.gemini.sse")
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    pieces = [stream[start:end] for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
-    assert run_stream(*pieces) == run_stream(stream)
+    assert run_stream(*cut_anywhere(stream, data)) == run_stream(stream)
 
 
-golden_lines = [line + b"\n" for name in ("text_stream", "tool_stream") for line in fixture(f"{name}.gemini.sse").split(b"\n")]
-stream_pieces = st.sampled_from(golden_lines) | st.binary(max_size=40) | json_values.map(lambda value: b"data: " + orjson.dumps(value) + b"\n\n")
+stream_pieces = sse_pieces([fixture(f"{name}.gemini.sse") for name in ("text_stream", "tool_stream")])
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(stream_pieces, max_size=12))
 def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces: list[bytes]) -> None:
     out, _ = run_stream(*pieces)
-    events = anthropic_events(out)
-    names = [name for name, _ in events]
-    assert names.count("message_start") <= 1 and names.count("message_stop") <= 1
-    assert names[-1] in ("message_stop", "error")
-    if names[-1] == "message_stop":
+    events = ended_once(out)
+    if events[-1][0] == "message_stop":
         assert_anthropic_well_formed(events)
 
 
@@ -527,31 +437,10 @@ def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces:
 # ---------------------------------------------------------------------------------------------
 
 
-def best_per_call(fn: Any, n: int) -> float:
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - start) / n)
-    return best
-
-
 def test_request_takes_at_most_50us_per_2kb() -> None:
-    body = fixture_json("tool_request.anthropic.json")
-    size = len(orjson.dumps(body))
-    per_call = best_per_call(lambda: TRANSLATOR.request(body, UPSTREAM), 2000)
-    assert per_call * 2048 / size < 50e-6, f"{per_call * 1e6:.1f} µs for {size} bytes"
+    assert_request_within(TRANSLATOR, fixture_json("tool_request.anthropic.json"), UPSTREAM, 50e-6)
 
 
 def test_stream_takes_at_most_20us_per_event() -> None:
     raw = fixture("tool_stream.gemini.sse") + fixture("text_stream.gemini.sse")
-    events = raw.count(b"data: ")
-
-    def run() -> None:
-        stream = TRANSLATOR.stream({"model": CLIENT_MODEL})
-        stream.feed(raw)
-        stream.finish()
-
-    per_event = best_per_call(run, 500) / events
-    assert per_event < 20e-6, f"{per_event * 1e6:.1f} µs per event"
+    assert_stream_within(TRANSLATOR, raw, raw.count(b"data: "), 20e-6)

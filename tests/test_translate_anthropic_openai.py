@@ -6,11 +6,26 @@ page each comes from); the tables below pin one feature per row.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from anthropic_client_requests import (
+    CLIENT_MODEL,
+    IMAGE_B64,
+    IMAGE_URL,
+    any_json_object,
+    assert_translated_or_refused,
+    base_request,
+    cut_anywhere,
+    ended_once,
+    fixture_readers,
+    msg,
+    request_bodies,
+    sse_pieces,
+    stream_runner,
+    user,
+)
 from client_streams import anthropic_events, assembled_blocks, assert_anthropic_well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,28 +33,12 @@ from hypothesis import strategies as st
 from aiplane.translate import Translator, UnsupportedFeature, Usage
 from aiplane.translate.anthropic_openai import AnthropicToOpenAI
 
-FIXTURES = Path(__file__).parent / "fixtures" / "anthropic_openai"
 UPSTREAM = "gpt-4o-mini"
-CLIENT_MODEL = "claude-sonnet-4-5"
 CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = AnthropicToOpenAI()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
-
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-def fixture_json(name: str) -> Any:
-    return orjson.loads(fixture(name))
-
-
-def run_stream(*chunks: bytes, model: str = CLIENT_MODEL) -> tuple[bytes, Usage | None]:
-    stream = TRANSLATOR.stream({"model": model})
-    out = b"".join(stream.feed(chunk) for chunk in chunks) + stream.finish()
-    assert stream.finish() == b""  # ended once, for good
-    return out, stream.usage
+fixture, fixture_json = fixture_readers("anthropic_openai")
+run_stream = stream_runner(TRANSLATOR)
 
 
 def openai_stream(*chunks: dict[str, Any], done: bool = True) -> bytes:
@@ -49,10 +48,6 @@ def openai_stream(*chunks: dict[str, Any], done: bool = True) -> bytes:
 
 def delta(finish_reason: str | None = None, **fields: Any) -> dict[str, Any]:
     return {"choices": [{"index": 0, "delta": fields, "finish_reason": finish_reason}]}
-
-
-def base_request(**fields: Any) -> dict[str, Any]:
-    return {"model": CLIENT_MODEL, "max_tokens": 256, "messages": [{"role": "user", "content": "Hi"}], **fields}
 
 
 def translated(**fields: Any) -> dict[str, Any]:
@@ -79,14 +74,8 @@ def test_the_request_is_not_modified() -> None:
     assert body == fixture_json("tool_request.anthropic.json")
 
 
-IMAGE_B64 = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
-IMAGE_URL = {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}}
 TOOL = {"name": "get_weather", "description": "Weather now", "input_schema": {"type": "object", "properties": {}}}
 FUNCTION = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}, "description": "Weather now"}}
-
-
-def user(*blocks: Any) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": list(blocks)}]
 
 
 @pytest.mark.parametrize(
@@ -203,10 +192,6 @@ def test_request_features(fields: dict[str, Any], expected: dict[str, Any]) -> N
     assert "max_completion_tokens" not in out and "top_k" not in out
 
 
-def msg(content: Any, role: str = "user") -> dict[str, Any]:
-    return {"messages": [{"role": role, "content": content}]}
-
-
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
@@ -242,6 +227,7 @@ def msg(content: Any, role: str = "user") -> dict[str, Any]:
         (msg([{"type": "image", "source": {"type": "base64", "data": "x"}}]), "messages[0].content[0].source.media_type"),
         ({"tools": [{"name": "f"}]}, "tools[0].input_schema"),
         ({"tools": [TOOL], "tool_choice": {"type": "all"}}, "tool_choice.type"),
+        ({"tools": [TOOL], "tool_choice": {"type": ["auto"]}}, "tool_choice.type"),  # any JSON value, a list too
         ({"tools": [TOOL], "tool_choice": {"type": "tool"}}, "tool_choice.name"),
         ({"thinking": {"type": "on"}}, "thinking.type"),
         ({"thinking": {"type": "enabled", "budget_tokens": "lots"}}, "thinking.budget_tokens"),
@@ -257,6 +243,15 @@ def test_requests_the_provider_cannot_serve_name_the_field(fields: dict[str, Any
         translated(**fields)
     assert raised.value.param == param
     assert raised.value.message
+
+
+def test_a_null_field_the_provider_has_no_use_for_asks_for_nothing() -> None:
+    # The SDK sends null for an optional parameter given as None.
+    assert translated(container=None, context_management=None, top_k=None) == translated()
+
+
+def test_a_tool_whose_type_is_null_is_a_custom_tool() -> None:
+    assert translated(tools=[{**TOOL, "type": None}]) == translated(tools=[TOOL])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,110 +573,29 @@ def test_error_message_from_a_huge_body_is_cut() -> None:
 # Properties
 # ---------------------------------------------------------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20,
-)
-texts = st.text(max_size=8)
-
-
-def mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Valid values, and now and then any JSON value, so examples get deep into the request before failing."""
-    return st.integers(0, 7).flatmap(lambda draw: valid if draw else json_values)
-
-
-block_types = st.sampled_from(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking", "document", "x"])
-text_blocks = st.fixed_dictionaries({"type": st.sampled_from(["text", "text", "image"]), "text": mostly(texts)})
-blocks = st.fixed_dictionaries(
-    {"type": block_types},
-    optional={
-        "text": mostly(texts),
-        "source": st.fixed_dictionaries(
-            {"type": st.sampled_from(["base64", "url", "file"])},
-            optional={"media_type": mostly(texts), "data": mostly(texts), "url": mostly(texts)},
-        ),
-        "id": mostly(texts),
-        "name": mostly(texts),
-        "input": mostly(st.dictionaries(texts, json_values, max_size=3)),
-        "tool_use_id": mostly(texts),
-        "content": mostly(texts | st.lists(text_blocks, max_size=3)),
-        "is_error": mostly(st.booleans()),
-    },
-)
-messages = st.lists(
-    st.fixed_dictionaries({"role": st.sampled_from(["user", "assistant"] * 4 + ["system"]), "content": mostly(texts | st.lists(blocks, max_size=4))}),
-    min_size=1,
-    max_size=4,
-)
-request_shaped = st.fixed_dictionaries(
-    {"messages": mostly(messages)},
-    optional={
-        "model": texts,
-        "max_tokens": mostly(st.integers(1, 4096)),
-        "system": mostly(texts | st.lists(text_blocks, max_size=2)),
-        "tools": mostly(
-            st.lists(
-                st.fixed_dictionaries(
-                    {"name": mostly(texts), "input_schema": mostly(st.dictionaries(texts, json_values, max_size=2))},
-                    optional={"type": mostly(st.just("custom")), "description": mostly(texts), "strict": mostly(st.booleans())},
-                ),
-                max_size=2,
-            )
-        ),
-        "tool_choice": mostly(
-            st.fixed_dictionaries(
-                {"type": st.sampled_from(["auto", "any", "tool", "none", "x"])},
-                optional={"name": mostly(texts), "disable_parallel_tool_use": mostly(st.booleans())},
-            )
-        ),
-        "stop_sequences": mostly(st.lists(texts, max_size=3)),
-        "temperature": mostly(st.floats(0, 1)),
-        "top_p": mostly(st.floats(0, 1)),
-        "stream": mostly(st.booleans()),
-        "metadata": mostly(st.fixed_dictionaries({}, optional={"user_id": mostly(texts)})),
-        "thinking": mostly(
-            st.fixed_dictionaries(
-                {"type": st.sampled_from(["enabled", "disabled", "adaptive", "x"])},
-                optional={"budget_tokens": mostly(st.integers(1024, 64000))},
-            )
-        ),
-        "service_tier": texts,
-    },
-)
+request_shaped = request_bodies()
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.text(max_size=12), json_values, max_size=6) | request_shaped)
+@given(any_json_object() | request_shaped)
 def test_request_on_any_json_object_raises_nothing_but_unsupported_feature(body: dict[str, Any]) -> None:
-    try:
-        out = TRANSLATOR.request(body, UPSTREAM)
-    except UnsupportedFeature as e:
-        assert isinstance(e.param, str) and isinstance(e.message, str)
-    else:
-        orjson.dumps(out)  # what it returns can be sent
+    assert_translated_or_refused(TRANSLATOR, body, UPSTREAM)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(["text_stream", "tool_stream", "error_stream"]), st.data())
 def test_a_stream_split_anywhere_translates_as_it_does_whole(name: str, data: st.DataObject) -> None:
     stream = fixture(f"{name}.openai.sse")
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    pieces = [stream[start:end] for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
-    assert run_stream(*pieces) == run_stream(stream)
+    assert run_stream(*cut_anywhere(stream, data)) == run_stream(stream)
 
 
-golden_lines = [line + b"\n" for name in ("text_stream", "tool_stream") for line in fixture(f"{name}.openai.sse").split(b"\n")]
-stream_pieces = st.sampled_from(golden_lines) | st.binary(max_size=40) | json_values.map(lambda value: b"data: " + orjson.dumps(value) + b"\n\n")
+stream_pieces = sse_pieces([fixture(f"{name}.openai.sse") for name in ("text_stream", "tool_stream")])
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(stream_pieces, max_size=12))
 def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces: list[bytes]) -> None:
     out, _ = run_stream(*pieces)
-    events = anthropic_events(out)
-    names = [name for name, _ in events]
-    assert names.count("message_start") <= 1 and names.count("message_stop") <= 1
-    assert names[-1] in ("message_stop", "error")
+    names = [name for name, _ in ended_once(out)]
     if names[-1] == "message_stop":
         assert names[0] == "message_start"

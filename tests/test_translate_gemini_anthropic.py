@@ -5,12 +5,14 @@ Golden exchanges live in tests/fixtures/gemini_anthropic (its README names their
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from gemini_client_requests import CLIENT_MODEL, CLIENT_REQUEST, split, timings, translate_stream
+from gemini_client_requests import assert_well_formed as well_formed
+from gemini_client_requests import gemini_events as events
 from google.genai import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,8 +22,6 @@ from aiplane.translate.gemini_anthropic import GeminiToAnthropic
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gemini_anthropic"
 UPSTREAM = "claude-sonnet-4-5"
-CLIENT_MODEL = "gemini-2.5-flash"
-CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 T = GeminiToAnthropic()
 
 
@@ -29,28 +29,8 @@ def fx(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def events(raw: bytes) -> list[dict[str, Any]]:
-    assert raw == b"" or raw.endswith(b"\r\n\r\n")
-    out = []
-    for block in raw.split(b"\r\n\r\n")[:-1]:
-        assert block.startswith(b"data: {") and b"\n" not in block
-        out.append(orjson.loads(block[6:]))
-    return out
-
-
 def run(*chunks: bytes, request: dict[str, Any] | None = None) -> bytes:
-    stream = T.stream(request or {"model": CLIENT_MODEL, "stream": True})
-    out = b"".join(stream.feed(c) for c in chunks) + stream.finish()
-    assert stream.finish() == b""
-    return out
-
-
-def well_formed(evs: list[dict[str, Any]]) -> dict[str, Any]:
-    finishing = [e for e in evs if any("finishReason" in c for c in e.get("candidates", []))]
-    assert evs and finishing == [evs[-1]] and "usageMetadata" in evs[-1]
-    for e in evs:
-        types.GenerateContentResponse.model_validate(e)
-    return evs[-1]
+    return translate_stream(T, *chunks, request=request)[0]
 
 
 def sse(*evs: dict[str, Any]) -> bytes:
@@ -259,31 +239,15 @@ def test_arbitrary_bytes_never_raise(data: bytes, cut: int) -> None:
 @given(st.sampled_from(["text_stream", "tool_stream", "thinking_stream"]), st.lists(st.integers(min_value=0, max_value=4000), max_size=6))
 def test_split_anywhere_equals_whole(name: str, cuts: list[int]) -> None:
     raw = fx(f"{name}.anthropic.sse")
-    points = sorted({min(c, len(raw)) for c in cuts})
-    pieces = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
-    assert run(*pieces) == run(raw)
+    assert run(*split(raw, cuts)) == run(raw)
 
 
 # --- timings -----------------------------------------------------------------------------------
 
 
 def test_timings() -> None:
-    body = orjson.loads(fx("tool_request.gemini.json"))
-    size = len(orjson.dumps(body))
-    n = 2000
-    start = time.perf_counter()
-    for _ in range(n):
-        T.request(body, UPSTREAM)
-    per_request = (time.perf_counter() - start) / n * 2048 / size
     raw = fx("tool_stream.anthropic.sse")
-    count = raw.count(b"\n\n")
-    start = time.perf_counter()
-    for _ in range(200):
-        s = T.stream({"model": CLIENT_MODEL})
-        s.feed(raw)
-        s.finish()
-    per_event = (time.perf_counter() - start) / 200 / count
-    print(f"\nrequest {per_request * 1e6:.1f} us per 2 KB; stream {per_event * 1e6:.2f} us per event")
+    per_request, per_event = timings(T, orjson.loads(fx("tool_request.gemini.json")), UPSTREAM, raw, raw.count(b"\n\n"))
     assert per_request < 50e-6 and per_event < 20e-6
 
 

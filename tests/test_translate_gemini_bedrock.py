@@ -7,14 +7,24 @@ streams are event-stream frames; the fixtures hold them as `[event, payload]` pa
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-from google import genai
+from gemini_client_requests import (
+    CLIENT_MODEL,
+    CLIENT_REQUEST,
+    Gateway,
+    ask_for_recipes,
+    get_weather,
+    sdk_client,
+    split,
+    timings,
+    translate_stream,
+)
+from gemini_client_requests import assert_well_formed as well_formed
+from gemini_client_requests import gemini_events as events
 from google.genai import types
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,8 +37,6 @@ from aiplane.translate.gemini_bedrock import GeminiToBedrock
 FIXTURES = Path(__file__).parent / "fixtures" / "gemini_bedrock"
 UPSTREAM = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 LLAMA = "meta.llama3-1-70b-instruct-v1:0"
-CLIENT_MODEL = "gemini-2.5-flash"
-CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 THOUGHTFUL = {"model": CLIENT_MODEL, "generationConfig": {"thinkingConfig": {"includeThoughts": True}}}
 T = GeminiToBedrock()
 STREAMS = ["text_stream", "tool_stream", "thinking_stream", "error_stream"]
@@ -54,28 +62,8 @@ def same_ids(raw: bytes) -> bytes:
     return _RESPONSE_ID.sub(b'"responseId":"RESPONSE_ID"', raw)
 
 
-def events(raw: bytes) -> list[dict[str, Any]]:
-    assert raw == b"" or raw.endswith(b"\r\n\r\n")
-    out = []
-    for block in raw.split(b"\r\n\r\n")[:-1]:
-        assert block.startswith(b"data: {") and b"\n" not in block
-        out.append(orjson.loads(block[6:]))
-    return out
-
-
 def run(*chunks: bytes, request: dict[str, Any] | None = None) -> bytes:
-    stream = T.stream(request or {"model": CLIENT_MODEL, "stream": True})
-    out = b"".join(stream.feed(c) for c in chunks) + stream.finish()
-    assert stream.finish() == b"" and stream.feed(b"more") == b""
-    return same_ids(out)
-
-
-def well_formed(evs: list[dict[str, Any]]) -> dict[str, Any]:
-    finishing = [e for e in evs if any("finishReason" in c for c in e.get("candidates", []))]
-    assert evs and finishing == [evs[-1]] and "usageMetadata" in evs[-1]
-    for e in evs:
-        types.GenerateContentResponse.model_validate(e)  # Google's SDK type forbids fields it does not know
-    return evs[-1]
+    return same_ids(translate_stream(T, *chunks, request=request)[0])
 
 
 def req(**extra: Any) -> dict[str, Any]:
@@ -641,44 +629,19 @@ def test_arbitrary_frames_never_raise_and_end_properly(pairs: list[tuple[str, An
 @given(st.sampled_from(STREAMS), st.lists(st.integers(min_value=0, max_value=4000), max_size=6))
 def test_split_anywhere_equals_whole(name: str, cuts: list[int]) -> None:
     raw = bedrock_stream(name)
-    points = sorted({min(c, len(raw)) for c in cuts})
-    pieces = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
-    assert run(*pieces, request=THOUGHTFUL) == run(raw, request=THOUGHTFUL)
+    assert run(*split(raw, cuts), request=THOUGHTFUL) == run(raw, request=THOUGHTFUL)
 
 
 # --- Google's SDK, in process -------------------------------------------------------------------
 
 
-class Provider:
-    """The gateway between Google's SDK and Bedrock, in process: what the decision server does with a
-    Gemini request, then Bedrock's answer (a golden Converse body or stream) translated back."""
-
-    def __init__(self, answer: bytes, status: int = 200) -> None:
-        self.answer, self.status = answer, status
-        self.requests: list[dict[str, Any]] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        model, _, method = path.rpartition("/")[2].partition(":")
-        stream = method == "streamGenerateContent"
-        body = {**orjson.loads(request.content), "model": model, "stream": stream}
-        self.requests.append(T.request(body, UPSTREAM))
-        if self.status != 200:
-            return httpx.Response(self.status, content=T.error(self.status, self.answer))
-        if stream:
-            translator = T.stream(body)
-            out = b"".join(translator.feed(self.answer[i : i + 7]) for i in range(0, len(self.answer), 7)) + translator.finish()
-            return httpx.Response(200, content=out, headers={"content-type": "text/event-stream"})
-        return httpx.Response(200, json=T.response(orjson.loads(self.answer), body)[0])
-
-
-def sdk_client(provider: Provider) -> genai.Client:
-    transport = httpx.Client(transport=httpx.MockTransport(provider))
-    return genai.Client(api_key="client-key", http_options=types.HttpOptions(httpx_client=transport))
+def gateway(answer: bytes, status: int = 200) -> Gateway:
+    """The gateway between Google's SDK and Bedrock, answering `answer` (a golden Converse body or stream)."""
+    return Gateway(T, UPSTREAM, answer, status)
 
 
 def test_the_sdk_generates_content() -> None:
-    provider = Provider(fx("text_response.bedrock.json"))
+    provider = gateway(fx("text_response.bedrock.json"))
     config = types.GenerateContentConfig(
         system_instruction="You are a cat. Your name is Neko.",
         temperature=0.5,
@@ -698,7 +661,7 @@ def test_the_sdk_generates_content() -> None:
 
 
 def test_the_sdk_streams_content_with_thoughts() -> None:
-    provider = Provider(bedrock_stream("thinking_stream"))
+    provider = gateway(bedrock_stream("thinking_stream"))
     config = types.GenerateContentConfig(thinking_config=types.ThinkingConfig(include_thoughts=True, thinking_budget=2048))
     chunks = list(sdk_client(provider).models.generate_content_stream(model=CLIENT_MODEL, contents="27 * 453?", config=config))
     parts = [part for chunk in chunks for part in chunk.candidates[0].content.parts]
@@ -709,27 +672,15 @@ def test_the_sdk_streams_content_with_thoughts() -> None:
 
 
 def test_the_sdk_takes_structured_output_with_a_pydantic_schema() -> None:
-    from pydantic import BaseModel
-
-    class Recipe(BaseModel):
-        recipe_name: str
-        ingredients: list[str]
-
-    provider = Provider(fx("text_response.bedrock.json"))
-    config = {"response_mime_type": "application/json", "response_schema": list[Recipe]}
-    sdk_client(provider).models.generate_content(model=CLIENT_MODEL, contents="Cookies?", config=config)
+    provider = gateway(fx("text_response.bedrock.json"))
+    ask_for_recipes(provider)
     schema = orjson.loads(provider.requests[0]["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"])
     assert schema["type"] == "array" and schema["items"]["properties"]["ingredients"]["type"] == "array"
 
 
-def get_weather(location: str) -> str:
-    """The weather now in a city."""
-    return "15 degrees"
-
-
 @pytest.mark.parametrize("streamed", [False, True])
 def test_the_sdk_calls_a_function_and_answers_it(streamed: bool) -> None:
-    provider = Provider(bedrock_stream("tool_stream") if streamed else fx("tool_response.bedrock.json"))
+    provider = gateway(bedrock_stream("tool_stream") if streamed else fx("tool_response.bedrock.json"))
     client = sdk_client(provider)
     config = types.GenerateContentConfig(tools=[get_weather], automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))
     question = types.Content(role="user", parts=[types.Part.from_text(text="What is the most popular song on WZPZ?")])
@@ -753,7 +704,7 @@ def test_the_sdk_calls_a_function_and_answers_it(streamed: bool) -> None:
 def test_the_sdk_raises_the_providers_error() -> None:
     from google.genai import errors
 
-    provider = Provider(fx("error_429.bedrock.json"), status=429)
+    provider = gateway(fx("error_429.bedrock.json"), status=429)
     with pytest.raises(errors.ClientError) as e:
         sdk_client(provider).models.generate_content(model=CLIENT_MODEL, contents="Hi")
     assert e.value.code == 429 and "Too many requests" in e.value.message
@@ -762,7 +713,7 @@ def test_the_sdk_raises_the_providers_error() -> None:
 def test_the_sdk_raises_a_mid_stream_exception() -> None:
     from google.genai import errors
 
-    provider = Provider(bedrock_stream("error_stream"))
+    provider = gateway(bedrock_stream("error_stream"))
     with pytest.raises(errors.APIError) as e:
         list(sdk_client(provider).models.generate_content_stream(model=CLIENT_MODEL, contents="Tell me a story"))
     assert e.value.code == 429
@@ -772,20 +723,7 @@ def test_the_sdk_raises_a_mid_stream_exception() -> None:
 
 
 def test_timings() -> None:
-    body = orjson.loads(fx("tool_request.gemini.json"))
-    size = len(orjson.dumps(body))
-    n = 2000
-    start = time.perf_counter()
-    for _ in range(n):
-        T.request(body, UPSTREAM)
-    per_request = (time.perf_counter() - start) / n * 2048 / size
-    raw = bedrock_stream("tool_stream")
     count = len(orjson.loads(fx("tool_stream.bedrock.json")))
-    start = time.perf_counter()
-    for _ in range(200):
-        s = T.stream({"model": CLIENT_MODEL})
-        s.feed(raw)
-        s.finish()
-    per_event = (time.perf_counter() - start) / 200 / count
-    print(f"\nrequest {per_request * 1e6:.1f} us per 2 KB; stream {per_event * 1e6:.2f} us per event")
+    body = orjson.loads(fx("tool_request.gemini.json"))
+    per_request, per_event = timings(T, body, UPSTREAM, bedrock_stream("tool_stream"), count)
     assert per_request < 50e-6 and per_event < 20e-6

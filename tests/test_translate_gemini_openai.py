@@ -11,9 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
+from gemini_client_requests import (
+    CLIENT_MODEL,
+    CLIENT_REQUEST,
+    Gateway,
+    ask_for_recipes,
+    assert_well_formed,
+    finish_events,
+    gemini_events,
+    get_weather,
+    sdk_client,
+    split,
+    translate_stream,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,8 +34,6 @@ from aiplane.translate.gemini_openai import GeminiToOpenAI
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gemini_openai"
 UPSTREAM = "gpt-4o-mini"
-CLIENT_MODEL = "gemini-2.5-flash"
-CLIENT_REQUEST = {"model": CLIENT_MODEL}  # what a non-streamed answer is to
 TRANSLATOR: Translator = GeminiToOpenAI()
 ABSENT = object()  # an expected value meaning "this key is not in the output"
 
@@ -36,21 +46,8 @@ def fixture_json(name: str) -> Any:
     return orjson.loads(fixture(name))
 
 
-def gemini_events(raw: bytes) -> list[dict[str, Any]]:
-    """The client's stream as its events' data; every event must be exactly `data: {json}\\r\\n\\r\\n`, as Gemini's are."""
-    assert raw == b"" or raw.endswith(b"\r\n\r\n")
-    events = []
-    for block in raw.split(b"\r\n\r\n")[:-1]:
-        assert block.startswith(b"data: {") and b"\n" not in block and b"\r" not in block
-        events.append(orjson.loads(block[6:]))
-    return events
-
-
 def run_stream(*chunks: bytes, request: dict[str, Any] | None = None) -> tuple[bytes, Usage | None]:
-    stream = TRANSLATOR.stream(request or {"model": CLIENT_MODEL, "stream": True})
-    out = b"".join(stream.feed(chunk) for chunk in chunks) + stream.finish()
-    assert stream.finish() == b""  # ended once, for good
-    return out, stream.usage
+    return translate_stream(TRANSLATOR, *chunks, request=request)
 
 
 def openai_stream(*chunks: dict[str, Any], done: bool = True) -> bytes:
@@ -60,22 +57,6 @@ def openai_stream(*chunks: dict[str, Any], done: bool = True) -> bytes:
 
 def delta(finish_reason: str | None = None, index: int = 0, **fields: Any) -> dict[str, Any]:
     return {"choices": [{"index": index, "delta": fields, "finish_reason": finish_reason}]}
-
-
-def finish_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [event for event in events if any("finishReason" in candidate for candidate in event.get("candidates", []))]
-
-
-def assert_well_formed(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """Exactly one event carries a finishReason, for every candidate, with the usage: the last one. Returns it."""
-    assert events and finish_events(events) == [events[-1]]
-    last = events[-1]
-    assert all("finishReason" in candidate for candidate in last["candidates"])
-    assert "usageMetadata" in last
-    for event in events:
-        assert event["modelVersion"] and event["responseId"] == events[0]["responseId"]
-        assert all(candidate["content"]["role"] == "model" and candidate["content"]["parts"] for candidate in event["candidates"])
-    return last
 
 
 def assembled(events: list[dict[str, Any]], index: int = 0) -> tuple[str, list[dict[str, Any]], str]:
@@ -870,39 +851,13 @@ def test_the_sdks_type_takes_every_event(genai: Any, chunks: list[bytes]) -> Non
         genai.types.GenerateContentResponse.model_validate(event)
 
 
-class Provider:
-    """The gateway between Google's SDK and an OpenAI provider, in process: what the decision server
-    does with a Gemini request, then the provider's answer (a golden OpenAI body or stream) translated back."""
-
-    def __init__(self, answer: bytes, status: int = 200) -> None:
-        self.answer, self.status = answer, status
-        self.requests: list[dict[str, Any]] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        model, _, method = path.rpartition("/")[2].partition(":")
-        stream = method == "streamGenerateContent"
-        # google-genai 1.x calls /v1beta, 3.x /v1: both are the Gemini API.
-        assert path.startswith(("/v1beta/models/", "/v1/models/")) and method in ("generateContent", "streamGenerateContent")
-        body = {**orjson.loads(request.content), "model": model, "stream": stream}
-        self.requests.append(TRANSLATOR.request(body, UPSTREAM))
-        if self.status != 200:
-            return httpx.Response(self.status, content=TRANSLATOR.error(self.status, self.answer))
-        if stream:
-            assert request.url.params.get("alt") == "sse"
-            translator = TRANSLATOR.stream(body)
-            out = b"".join(translator.feed(self.answer[i : i + 7]) for i in range(0, len(self.answer), 7)) + translator.finish()
-            return httpx.Response(200, content=out, headers={"content-type": "text/event-stream"})
-        return httpx.Response(200, json=TRANSLATOR.response(orjson.loads(self.answer), CLIENT_REQUEST)[0])
-
-
-def sdk_client(genai: Any, provider: Provider) -> Any:
-    transport = httpx.Client(transport=httpx.MockTransport(provider))
-    return genai.Client(api_key="client-key", http_options=genai.types.HttpOptions(httpx_client=transport))
+def gateway(answer: bytes, status: int = 200) -> Gateway:
+    """The gateway between Google's SDK and an OpenAI provider, answering `answer` (a golden OpenAI body or stream)."""
+    return Gateway(TRANSLATOR, UPSTREAM, answer, status)
 
 
 def test_the_sdk_generates_content(genai: Any) -> None:
-    provider = Provider(fixture("text_response.openai.json"))
+    provider = gateway(fixture("text_response.openai.json"))
     config = genai.types.GenerateContentConfig(
         system_instruction="You are a cat. Your name is Neko.",
         temperature=0.5,
@@ -911,7 +866,7 @@ def test_the_sdk_generates_content(genai: Any) -> None:
         safety_settings=[genai.types.SafetySetting(category="HARM_CATEGORY_HARASSMENT", threshold="BLOCK_NONE")],
         thinking_config=genai.types.ThinkingConfig(thinking_budget=1024),
     )
-    response = sdk_client(genai, provider).models.generate_content(model=CLIENT_MODEL, contents="Hello there", config=config)
+    response = sdk_client(provider).models.generate_content(model=CLIENT_MODEL, contents="Hello there", config=config)
     assert response.text == "Hello! How can I assist you today?"
     assert response.candidates[0].finish_reason == genai.types.FinishReason.STOP
     assert response.usage_metadata.total_token_count == 29
@@ -920,8 +875,8 @@ def test_the_sdk_generates_content(genai: Any) -> None:
 
 
 def test_the_sdk_streams_content(genai: Any) -> None:
-    provider = Provider(TEXT)
-    chunks = list(sdk_client(genai, provider).models.generate_content_stream(model=CLIENT_MODEL, contents="Hello"))
+    provider = gateway(TEXT)
+    chunks = list(sdk_client(provider).models.generate_content_stream(model=CLIENT_MODEL, contents="Hello"))
     assert "".join(chunk.text for chunk in chunks) == TEXT_ANSWER
     assert [chunk.candidates[0].finish_reason for chunk in chunks][-1] == genai.types.FinishReason.STOP
     assert chunks[-1].usage_metadata.prompt_token_count == 9
@@ -929,29 +884,17 @@ def test_the_sdk_streams_content(genai: Any) -> None:
 
 
 def test_the_sdk_takes_structured_output_with_a_pydantic_schema(genai: Any) -> None:
-    from pydantic import BaseModel
-
-    class Recipe(BaseModel):
-        recipe_name: str
-        ingredients: list[str]
-
-    provider = Provider(fixture("text_response.openai.json"))
-    config = {"response_mime_type": "application/json", "response_schema": list[Recipe]}
-    sdk_client(genai, provider).models.generate_content(model=CLIENT_MODEL, contents="Cookies?", config=config)
+    provider = gateway(fixture("text_response.openai.json"))
+    ask_for_recipes(provider)
     schema_sent = provider.requests[0]["response_format"]["json_schema"]["schema"]
     assert schema_sent["type"] == "array" and schema_sent["items"]["properties"]["ingredients"]["type"] == "array"
-
-
-def get_weather(location: str) -> str:
-    """The weather now in a city."""
-    return "15 degrees"
 
 
 @pytest.mark.parametrize("name", ["tool_response", "tool_stream"])
 def test_the_sdk_calls_a_function_and_answers_it(genai: Any, name: str) -> None:
     streamed = name == "tool_stream"
-    provider = Provider(fixture(f"{name}.openai.{'sse' if streamed else 'json'}"))
-    client = sdk_client(genai, provider)
+    provider = gateway(fixture(f"{name}.openai.{'sse' if streamed else 'json'}"))
+    client = sdk_client(provider)
     config = genai.types.GenerateContentConfig(
         tools=[get_weather], automatic_function_calling=genai.types.AutomaticFunctionCallingConfig(disable=True)
     )
@@ -978,18 +921,18 @@ def test_the_sdk_calls_a_function_and_answers_it(genai: Any, name: str) -> None:
 
 @pytest.mark.parametrize(("status", "kind"), [(429, "ClientError"), (401, "ClientError"), (503, "ServerError")])
 def test_the_sdk_raises_a_provider_error_with_its_code_and_status(genai: Any, status: int, kind: str) -> None:
-    provider = Provider(fixture("error_429.openai.json"), status=status)
+    provider = gateway(fixture("error_429.openai.json"), status=status)
     with pytest.raises(getattr(genai.errors, kind)) as raised:
-        sdk_client(genai, provider).models.generate_content(model=CLIENT_MODEL, contents="Hi")
+        sdk_client(provider).models.generate_content(model=CLIENT_MODEL, contents="Hi")
     assert raised.value.code == status and raised.value.status == orjson.loads(TRANSLATOR.error(status, b""))["error"]["status"]
     assert raised.value.message.startswith("Rate limit reached")
 
 
 def test_the_sdk_raises_an_error_in_the_stream(genai: Any) -> None:
-    provider = Provider(fixture("error_stream.openai.sse"))
+    provider = gateway(fixture("error_stream.openai.sse"))
     chunks = []
     with pytest.raises(genai.errors.ServerError) as raised:
-        for chunk in sdk_client(genai, provider).models.generate_content_stream(model=CLIENT_MODEL, contents="Hi"):
+        for chunk in sdk_client(provider).models.generate_content_stream(model=CLIENT_MODEL, contents="Hi"):
             chunks.append(chunk.text)
     assert chunks == ["Hello"] and raised.value.code == 500 and raised.value.status == "INTERNAL"
 
@@ -1077,8 +1020,7 @@ def test_request_on_any_json_object_raises_nothing_but_unsupported_feature(body:
 @given(st.sampled_from(["text_stream", "tool_stream", "error_stream"]), st.data())
 def test_a_stream_split_anywhere_translates_as_it_does_whole(name: str, data: st.DataObject) -> None:
     stream = fixture(f"{name}.openai.sse")
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
-    pieces = [stream[start:end] for start, end in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    pieces = split(stream, data.draw(st.lists(st.integers(0, len(stream)), max_size=12)))
     assert run_stream(*pieces) == run_stream(stream)
 
 

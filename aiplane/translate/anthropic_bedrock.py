@@ -34,8 +34,8 @@ translated one by one; each is mapped, dropped because it is only a hint, or ref
   that already used tools (Converse then wants the tools, and cannot forbid calling them),
   `max_tokens: 0` (Converse cannot just warm the cache), `top_k` and `thinking` other than
   `disabled` for a model other than Claude, `speed: fast`, `mcp_servers`,
-  `container`, `context_management`, `inference_geo`, `diagnostics`, and any field or block
-  type not listed here.
+  `container`, `context_management`, `inference_geo`, `diagnostics`, and any other field or block
+  type not listed here. A top-level field that is null asks for nothing, as if absent.
 
 Converse answers with no message id and no model: the id is made here, and the model is the one
 the client asked for. Its stream reports usage in a `metadata` event after `messageStop`, so the
@@ -45,30 +45,48 @@ client's `message_delta` waits for it (or for the end of the stream).
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from aiplane.translate.anthropic_wire import (
-    BLOCK_START,
     DELTA_END,
-    ERROR,
-    EVENT_END,
-    INPUT_JSON_DELTA,
-    MESSAGE_STOP,
     NOT_JSON,
+    SIGNATURE_DELTA,
+    TEXT_BLOCK,
+    TEXT_DELTA,
+    THINKING_BLOCK,
+    THINKING_DELTA,
+    THINKING_TYPES,
+    TRANSLATED_APART,
+    AnthropicStream,
+    FieldApplier,
+    apply_fields,
     block_delta_prefix,
-    block_stop,
-    error_body,
-    error_type,
-    message_delta,
-    message_id,
-    message_start,
+    block_start,
+    block_text,
+    check_parallel_switch,
+    client_error,
+    has_tool_use,
+    ignore,
+    read_blocks,
+    read_messages,
+    read_stop_sequences,
+    read_thinking,
+    read_tool_choice,
+    read_tool_schema,
+    read_tool_use,
+    read_tool_use_id,
+    read_tools,
+    read_user_id,
+    refused_block,
+    response_message,
+    thinking_block,
+    tool_use_block,
     wire_usage,
 )
-from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
+from aiplane.translate.base import StreamTranslator, Usage
 from aiplane.translate.bedrock_wire import (
     IMAGE_FORMATS,
     PARSER,
@@ -88,21 +106,16 @@ from aiplane.translate.common import (
     as_list,
     as_number,
     as_str,
-    block_type,
     client_model,
     invalid,
     nonempty,
     refuse,
 )
-from aiplane.translate.sse import EventStreamTranslator, SSEEvent
+from aiplane.translate.sse import SSEEvent
 
 # ---------------------------------------------------------------------------------------------
 # Request: Anthropic Messages body -> Converse body
 # ---------------------------------------------------------------------------------------------
-
-
-def _refuse(param: str, what: str) -> UnsupportedFeature:
-    return refuse(param, what, PROVIDER)
 
 
 def _cache_point(value: Any, param: str) -> JSON | None:
@@ -123,26 +136,30 @@ def _cache_point(value: Any, param: str) -> JSON | None:
 def _add(blocks: list[JSON], block: JSON, source: JSON, param: str) -> None:
     """`block`, translated from the client's `source`, and the cache point its cache_control asks for."""
     blocks.append(block)
-    point = _cache_point(source.get("cache_control"), f"{param}.cache_control")
-    if point is not None:
-        blocks.append(point)
+    control = source.get("cache_control")
+    if control is not None:  # the param is formatted only for a block that has one
+        point = _cache_point(control, f"{param}.cache_control")
+        if point is not None:
+            blocks.append(point)
 
 
 def _text(block: JSON, param: str) -> JSON:
-    return {"text": as_str(block.get("text"), f"{param}.text")}
+    return {"text": block_text(block, param)}
 
 
 def _image(block: JSON, param: str) -> JSON:
     if block.get("transformations") is not None:
-        raise _refuse(f"{param}.transformations", "image transformations")
+        raise refuse(f"{param}.transformations", "image transformations", PROVIDER)
     source = as_dict(block.get("source"), f"{param}.source")
     kind = source.get("type")
     if kind != "base64":
-        raise _refuse(f"{param}.source.type", f"an image source of type `{kind}` (Converse takes the image's bytes)")
+        raise refuse(
+            f"{param}.source.type", f"an image source of type `{kind}` (Converse takes the image's bytes)", PROVIDER
+        )
     media_type = as_str(source.get("media_type"), f"{param}.source.media_type")
     image_format = IMAGE_FORMATS.get(media_type)
     if image_format is None:
-        raise _refuse(f"{param}.source.media_type", f"an image of type `{media_type}`")
+        raise refuse(f"{param}.source.media_type", f"an image of type `{media_type}`", PROVIDER)
     data = as_str(source.get("data"), f"{param}.source.data")
     return {"image": {"format": image_format, "source": {"bytes": data}}}
 
@@ -153,7 +170,7 @@ def _document(block: JSON, param: str, names: set[str]) -> JSON:
     if kind == "base64":
         media_type = as_str(source.get("media_type"), f"{param}.source.media_type")
         if media_type != "application/pdf":
-            raise _refuse(f"{param}.source.media_type", f"a base64 document of type `{media_type}`")
+            raise refuse(f"{param}.source.media_type", f"a base64 document of type `{media_type}`", PROVIDER)
         document_format, data = "pdf", as_str(source.get("data"), f"{param}.source.data")
     elif kind == "text":
         text = as_str(source.get("data"), f"{param}.source.data")
@@ -162,12 +179,12 @@ def _document(block: JSON, param: str, names: set[str]) -> JSON:
         except UnicodeEncodeError:
             raise invalid(f"{param}.source.data", "valid Unicode text") from None
     else:
-        raise _refuse(f"{param}.source.type", f"a document source of type `{kind}`")
+        raise refuse(f"{param}.source.type", f"a document source of type `{kind}`", PROVIDER)
     citations = block.get("citations")
     if citations is not None:
         enabled = as_dict(citations, f"{param}.citations").get("enabled")
         if enabled is not None and as_bool(enabled, f"{param}.citations.enabled"):
-            raise _refuse(f"{param}.citations.enabled", "citations")
+            raise refuse(f"{param}.citations.enabled", "citations", PROVIDER)
     title = block.get("title")
     title = None if title is None else as_str(title, f"{param}.title")
     name = document_name(title, names)
@@ -185,9 +202,7 @@ def _tool_result(block: JSON, param: str, names: set[str]) -> JSON:
         if content:  # Converse refuses a blank text; an empty result is no content
             items.append({"text": content})
     elif content is not None:
-        for i, item in enumerate(as_list(content, f"{param}.content")):
-            where = f"{param}.content[{i}]"
-            kind = block_type(item, where)
+        for kind, item, where in read_blocks(as_list(content, f"{param}.content"), f"{param}.content"):
             if kind == "text":
                 items.append(_text(item, where))
             elif kind == "image":
@@ -195,10 +210,10 @@ def _tool_result(block: JSON, param: str, names: set[str]) -> JSON:
             elif kind == "document":
                 items.append(_document(item, where, names))
             else:
-                raise _refuse(f"{where}.type", f"a `{kind}` block in a tool result")
+                raise refused_block(kind, where, "in a tool result", PROVIDER)
             if item.get("cache_control") is not None:
                 _cache_point(item["cache_control"], f"{where}.cache_control")  # checked; no place for it
-    result: JSON = {"toolUseId": as_str(block.get("tool_use_id"), f"{param}.tool_use_id"), "content": items}
+    result: JSON = {"toolUseId": read_tool_use_id(block, param), "content": items}
     is_error = block.get("is_error")
     if is_error is not None and as_bool(is_error, f"{param}.is_error"):
         result["status"] = "error"
@@ -207,9 +222,7 @@ def _tool_result(block: JSON, param: str, names: set[str]) -> JSON:
 
 def _user_blocks(content: list[Any], param: str, names: set[str]) -> list[JSON]:
     blocks: list[JSON] = []
-    for i, block in enumerate(content):
-        where = f"{param}[{i}]"
-        kind = block_type(block, where)
+    for kind, block, where in read_blocks(content, param):
         if kind == "text":
             _add(blocks, _text(block, where), block, where)
         elif kind == "image":
@@ -219,18 +232,13 @@ def _user_blocks(content: list[Any], param: str, names: set[str]) -> list[JSON]:
         elif kind == "tool_result":
             _add(blocks, _tool_result(block, where, names), block, where)
         else:
-            raise _refuse(f"{where}.type", f"a `{kind}` block in a user turn")
+            raise refused_block(kind, where, "in a user turn", PROVIDER)
     return blocks
 
 
 def _tool_use(block: JSON, param: str) -> JSON:
-    return {
-        "toolUse": {
-            "toolUseId": as_str(block.get("id"), f"{param}.id"),
-            "name": as_str(block.get("name"), f"{param}.name"),
-            "input": as_dict(block.get("input"), f"{param}.input"),
-        }
-    }
+    call_id, name, tool_input = read_tool_use(block, param)
+    return {"toolUse": {"toolUseId": call_id, "name": name, "input": tool_input}}
 
 
 def _thinking(block: JSON, param: str) -> JSON:
@@ -248,9 +256,7 @@ def _redacted_thinking(block: JSON, param: str) -> JSON:
 
 def _assistant_blocks(content: list[Any], param: str) -> list[JSON]:
     blocks: list[JSON] = []
-    for i, block in enumerate(content):
-        where = f"{param}[{i}]"
-        kind = block_type(block, where)
+    for kind, block, where in read_blocks(content, param):
         if kind == "text":
             _add(blocks, _text(block, where), block, where)
         elif kind == "tool_use":
@@ -260,26 +266,19 @@ def _assistant_blocks(content: list[Any], param: str) -> list[JSON]:
         elif kind == "redacted_thinking":
             _add(blocks, _redacted_thinking(block, where), block, where)
         else:
-            raise _refuse(f"{where}.type", f"a `{kind}` block in an assistant turn")
+            raise refused_block(kind, where, "in an assistant turn", PROVIDER)
     return blocks
 
 
 def _messages(value: Any, names: set[str]) -> list[JSON]:
     turns: list[JSON] = []
-    for i, message in enumerate(as_list(value, "messages")):
-        where = f"messages[{i}]"
-        role = as_dict(message, where).get("role")
-        if role not in ("user", "assistant"):
-            raise invalid(f"{where}.role", "`user` or `assistant`")
-        content = message.get("content")
+    for role, content, param in read_messages(value):
         if isinstance(content, str):
             blocks = [{"text": content}]
-        elif not isinstance(content, list):
-            raise invalid(f"{where}.content", "a string or a list of content blocks")
         elif role == "user":
-            blocks = _user_blocks(content, f"{where}.content", names)
+            blocks = _user_blocks(content, param, names)
         else:
-            blocks = _assistant_blocks(content, f"{where}.content")
+            blocks = _assistant_blocks(content, param)
         if turns and turns[-1]["role"] == role:
             turns[-1]["content"].extend(blocks)  # Converse wants the roles to alternate
         else:
@@ -291,24 +290,18 @@ def _messages(value: Any, names: set[str]) -> list[JSON]:
 
 def _tools(value: Any) -> list[JSON]:
     tools: list[JSON] = []
-    for i, tool in enumerate(as_list(value, "tools")):
-        param = f"tools[{i}]"
-        kind = as_dict(tool, param).get("type")
-        if kind is not None and kind != "custom":
-            raise _refuse(f"{param}.type", f"the server tool `{kind}`")
+    for tool, param in read_tools(value, PROVIDER):
         if tool.get("input_examples"):
-            raise _refuse(f"{param}.input_examples", "a tool's `input_examples`")
-        callers = tool.get("allowed_callers")
+            raise refuse(f"{param}.input_examples", "a tool's `input_examples`", PROVIDER)
+        callers = tool.get("allowed_callers")  # `direct` is the default
         if callers is not None and any(caller != "direct" for caller in as_list(callers, f"{param}.allowed_callers")):
-            raise _refuse(f"{param}.allowed_callers", "a tool called from code execution")  # `direct` is the default
+            raise refuse(f"{param}.allowed_callers", "a tool called from code execution", PROVIDER)
         if tool.get("defer_loading") is not None and as_bool(tool["defer_loading"], f"{param}.defer_loading"):
-            raise _refuse(f"{param}.defer_loading", "a tool loaded on demand")
+            raise refuse(f"{param}.defer_loading", "a tool loaded on demand", PROVIDER)
         if tool.get("eager_input_streaming") is not None:
             as_bool(tool["eager_input_streaming"], f"{param}.eager_input_streaming")  # how it streams, not what
-        spec: JSON = {
-            "name": as_str(tool.get("name"), f"{param}.name"),
-            "inputSchema": {"json": as_dict(tool.get("input_schema"), f"{param}.input_schema")},
-        }
+        name, schema = read_tool_schema(tool, param)
+        spec: JSON = {"name": name, "inputSchema": {"json": schema}}
         description = tool.get("description")
         if description is not None and as_str(description, f"{param}.description"):
             spec["description"] = description  # Converse refuses an empty one
@@ -324,18 +317,11 @@ _NO_CHOICE = object()  # the client named no tool_choice
 def _tool_choice(value: Any) -> object:
     """Converse's toolChoice; None for `none`, which Converse says by sending no tools."""
     choice = as_dict(value, "tool_choice")
-    if choice.get("disable_parallel_tool_use") is not None:
-        as_bool(choice["disable_parallel_tool_use"], "tool_choice.disable_parallel_tool_use")
-    kind = choice.get("type")
-    if kind == "auto":
-        return {"auto": {}}
-    if kind == "any":
-        return {"any": {}}
-    if kind == "tool":
-        return {"tool": {"name": as_str(choice.get("name"), "tool_choice.name")}}
+    check_parallel_switch(choice)  # Converse has none
+    kind, name = read_tool_choice(choice)
     if kind == "none":
         return None
-    raise invalid("tool_choice.type", "`auto`, `any`, `tool` or `none`")
+    return {kind: {}} if name is None else {"tool": {"name": name}}
 
 
 def _apply_tools(body: JSON, out: JSON) -> None:
@@ -346,10 +332,11 @@ def _apply_tools(body: JSON, out: JSON) -> None:
         return  # Converse refuses an empty tool list, and a choice without tools
     if choice is None:
         if uses_tools(out["messages"]):
-            raise _refuse(
+            raise refuse(
                 "tool_choice.type",
                 "`none` in a conversation with tool_use or tool_result blocks (Converse then wants the "
                 "tools, and cannot forbid calling them)",
+                PROVIDER,
             )
         return
     config: JSON = {"tools": tools}
@@ -358,18 +345,21 @@ def _apply_tools(body: JSON, out: JSON) -> None:
     out["toolConfig"] = config
 
 
+def _nested(out: JSON, key: str) -> JSON:
+    """The object at `out[key]`, made when a field first writes into it."""
+    inner = out.get(key)
+    if inner is None:
+        inner = out[key] = {}
+    return inner
+
+
 def _inference(out: JSON) -> JSON:
-    config = out.get("inferenceConfig")
-    if config is None:
-        config = out["inferenceConfig"] = {}
-    return config
+    return _nested(out, "inferenceConfig")
 
 
 def _extra(out: JSON) -> JSON:
-    fields = out.get("additionalModelRequestFields")
-    if fields is None:
-        fields = out["additionalModelRequestFields"] = {}
-    return fields
+    """Claude's own fields, which Bedrock hands it as they are."""
+    return _nested(out, "additionalModelRequestFields")
 
 
 def _apply_system(value: Any, out: JSON) -> None:
@@ -378,12 +368,10 @@ def _apply_system(value: Any, out: JSON) -> None:
             out["system"] = [{"text": value}]
         return
     blocks: list[JSON] = []
-    for i, block in enumerate(as_list(value, "system")):
-        where = f"system[{i}]"
-        kind = block_type(block, where)
+    for kind, block, where in read_blocks(as_list(value, "system"), "system"):
         if kind != "text":
-            raise _refuse(f"{where}.type", f"a `{kind}` block in the system prompt")
-        text = as_str(block.get("text"), f"{where}.text")
+            raise refused_block(kind, where, "in the system prompt", PROVIDER)
+        text = block_text(block, where)
         point = _cache_point(block.get("cache_control"), f"{where}.cache_control")
         if text:
             blocks.append({"text": text})
@@ -396,19 +384,19 @@ def _apply_system(value: Any, out: JSON) -> None:
 def _apply_max_tokens(value: Any, out: JSON) -> None:
     max_tokens = as_int(value, "max_tokens")
     if max_tokens < 1:
-        raise _refuse("max_tokens", f"`max_tokens: {max_tokens}` (Converse answers with at least one token)")
+        raise refuse("max_tokens", f"`max_tokens: {max_tokens}` (Converse answers with at least one token)", PROVIDER)
     _inference(out)["maxTokens"] = max_tokens
 
 
 def _apply_stop_sequences(value: Any, out: JSON) -> None:
-    stops = [as_str(stop, f"stop_sequences[{i}]") for i, stop in enumerate(as_list(value, "stop_sequences"))]
+    stops = read_stop_sequences(value)
     if stops:
         _inference(out)["stopSequences"] = stops
         # Converse says `stop_sequence` without saying which: Claude's own answer does, when asked.
         out["additionalModelResponseFieldPaths"] = ["/stop_sequence"]
 
 
-def _number(name: str, key: str) -> Callable[[Any, JSON], None]:
+def _number(name: str, key: str) -> FieldApplier:
     def apply(value: Any, out: JSON) -> None:
         _inference(out)[key] = as_number(value, name)
 
@@ -419,18 +407,13 @@ def _apply_top_k(value: Any, out: JSON) -> None:
     _extra(out)["top_k"] = as_int(value, "top_k")
 
 
-_THINKING_TYPES = frozenset({"enabled", "adaptive", "disabled", "between_tools"})
+_THINKING_TYPES = (*THINKING_TYPES, "between_tools")
 
 
 def _apply_thinking(value: Any, out: JSON) -> None:
     # Claude's own parameter, passed on whole: `display` and the like need no translation.
-    thinking = as_dict(value, "thinking")
-    kind = thinking.get("type")
-    if kind not in _THINKING_TYPES:
-        raise invalid("thinking.type", "`enabled`, `adaptive`, `disabled` or `between_tools`")
-    if kind == "enabled":
-        as_int(thinking.get("budget_tokens"), "thinking.budget_tokens")
-    _extra(out)["thinking"] = dict(thinking)
+    read_thinking(value, _THINKING_TYPES)
+    _extra(out)["thinking"] = dict(value)
 
 
 def _apply_output_config(value: Any, out: JSON) -> None:
@@ -444,7 +427,7 @@ def _apply_output_config(value: Any, out: JSON) -> None:
         elif key == "format":
             converse["textFormat"] = _text_format(as_dict(item, "output_config.format"))
         else:
-            raise _refuse(f"output_config.{key}", f"`output_config.{key}`")
+            raise refuse(f"output_config.{key}", f"`output_config.{key}`", PROVIDER)
     if converse:
         out["outputConfig"] = converse
 
@@ -461,9 +444,7 @@ def _text_format(value: JSON) -> JSON:
 
 
 def _apply_metadata(value: Any, out: JSON) -> None:
-    user_id = as_dict(value, "metadata").get("user_id")
-    if user_id is not None:
-        as_str(user_id, "metadata.user_id")  # Converse's requestMetadata only labels invocation logs
+    read_user_id(value)  # Converse's requestMetadata only labels invocation logs
 
 
 def _apply_stream(value: Any, out: JSON) -> None:
@@ -472,19 +453,15 @@ def _apply_stream(value: Any, out: JSON) -> None:
 
 def _apply_speed(value: Any, out: JSON) -> None:
     if value == "fast":
-        raise _refuse("speed", "`speed: fast`")
+        raise refuse("speed", "`speed: fast`", PROVIDER)
     if value != "standard":
         raise invalid("speed", "`standard` or `fast`")
 
 
-def _ignore(value: Any, out: JSON) -> None:
-    """A hint the provider may ignore anyway."""
-
-
 # Every top-level field a request may have, and what becomes of it, but for these:
-_TRANSLATED_APART = frozenset({"messages", "tools", "tool_choice", "cache_control"})
-_FIELDS: dict[str, Callable[[Any, JSON], None]] = {
-    "model": _ignore,  # the path names the upstream model
+_TRANSLATED_APART = TRANSLATED_APART | {"cache_control"}  # on the last block, whatever the fields say
+_FIELDS: dict[str, FieldApplier] = {
+    "model": ignore,  # the path names the upstream model
     "system": _apply_system,
     "max_tokens": _apply_max_tokens,
     "stop_sequences": _apply_stop_sequences,
@@ -495,7 +472,7 @@ _FIELDS: dict[str, Callable[[Any, JSON], None]] = {
     "output_config": _apply_output_config,
     "stream": _apply_stream,
     "metadata": _apply_metadata,
-    "service_tier": _ignore,
+    "service_tier": ignore,
     "speed": _apply_speed,
 }
 
@@ -504,13 +481,7 @@ def translate_request(body: JSON, upstream_model: str) -> JSON:
     if not isinstance(body, dict):
         raise invalid("body", "a JSON object")
     out: JSON = {"messages": _messages(body.get("messages"), set())}
-    for name, value in body.items():
-        apply = _FIELDS.get(name)
-        if apply is not None:
-            if value is not None:
-                apply(value, out)
-        elif name not in _TRANSLATED_APART and value is not None:
-            raise _refuse(name, f"`{name}`")
+    apply_fields(body, _FIELDS, out, PROVIDER, _TRANSLATED_APART, null_is_absent=True)
     point = _cache_point(body.get("cache_control"), "cache_control")
     if point is not None:
         out["messages"][-1]["content"].append(point)  # after the last block, as Anthropic places it
@@ -525,9 +496,9 @@ def _without_claude_fields(out: JSON) -> None:
     `thinking: disabled` is what it does anyway, the rest is refused."""
     fields = out.pop("additionalModelRequestFields")
     if "top_k" in fields:
-        raise _refuse("top_k", "`top_k` for a model other than Claude")
+        raise refuse("top_k", "`top_k` for a model other than Claude", PROVIDER)
     if fields["thinking"]["type"] != "disabled":
-        raise _refuse("thinking.type", "Claude's `thinking` for a model other than Claude")
+        raise refuse("thinking.type", "Claude's `thinking` for a model other than Claude", PROVIDER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -564,24 +535,13 @@ def _stop(stop_reason: Any, fields: Any, used_tools: bool) -> tuple[str, str | N
 _ZERO_USAGE = {"input_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 0}
 
 
-def _tool_use_block(tool: JSON) -> JSON:
-    tool_input = tool.get("input")
-    return {
-        "type": "tool_use",
-        "id": nonempty(tool.get("toolUseId")) or f"toolu_{uuid.uuid4().hex}",
-        "name": nonempty(tool.get("name")) or "",
-        "input": tool_input if isinstance(tool_input, dict) else {},
-    }
-
-
 def _reasoning_block(reasoning: JSON) -> JSON | None:
     text = reasoning.get("reasoningText")
     if isinstance(text, dict):
-        return {
-            "type": "thinking",
-            "thinking": text.get("text") if isinstance(text.get("text"), str) else "",
-            "signature": text.get("signature") if isinstance(text.get("signature"), str) else "",
-        }
+        thinking, signature = text.get("text"), text.get("signature")
+        return thinking_block(
+            thinking if isinstance(thinking, str) else "", signature if isinstance(signature, str) else ""
+        )
     redacted = nonempty(reasoning.get("redactedContent"))
     return None if redacted is None else {"type": "redacted_thinking", "data": redacted}
 
@@ -600,7 +560,7 @@ def translate_response(body: JSON, model: str) -> tuple[JSON, Usage]:
             continue
         tool = block.get("toolUse")
         if isinstance(tool, dict):
-            content.append(_tool_use_block(tool))
+            content.append(tool_use_block(tool.get("toolUseId"), tool.get("name"), tool.get("input")))
             continue
         reasoning = block.get("reasoningContent")
         if isinstance(reasoning, dict):
@@ -608,42 +568,18 @@ def translate_response(body: JSON, model: str) -> tuple[JSON, Usage]:
             if translated is not None:
                 content.append(translated)
         # Images, citations and guard content have nothing for an Anthropic client.
-    used_tools = any(block["type"] == "tool_use" for block in content)
-    stop_reason, stop_sequence = _stop(body.get("stopReason"), body.get("additionalModelResponseFields"), used_tools)
+    fields = body.get("additionalModelResponseFields")
+    stop_reason, stop_sequence = _stop(body.get("stopReason"), fields, has_tool_use(content))
     usage = bedrock_usage(body.get("usage"))
-    return {
-        "id": message_id(None),
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": stop_sequence,
-        "usage": wire_usage(usage),
-    }, usage
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors
-# ---------------------------------------------------------------------------------------------
-
-
-def translate_error(status: int, body: bytes) -> bytes:
-    return error_body(error_type(status), read_error(status, body))
+    return response_message(None, model, content, stop_reason, stop_sequence, wire_usage(usage)), usage  # no id
 
 
 # ---------------------------------------------------------------------------------------------
 # Streaming: ConverseStream events -> Anthropic message stream events
 # ---------------------------------------------------------------------------------------------
 
-_TEXT = b'{"type":"text","text":""}}\n\n'
-_THINKING = b'{"type":"thinking","thinking":"","signature":""}}\n\n'
-_TEXT_DELTA = b'"text_delta","text":'
-_THINKING_DELTA = b'"thinking_delta","thinking":'
-_SIGNATURE_DELTA = b'"signature_delta","signature":'
 
-
-class ConverseToAnthropicStream(EventStreamTranslator):
+class ConverseToAnthropicStream(AnthropicStream):
     """One streamed response: ConverseStream events in, Anthropic events out, one block open at a time.
 
     Converse numbers its blocks as Anthropic does, but opens only tool-use blocks with a
@@ -654,38 +590,16 @@ class ConverseToAnthropicStream(EventStreamTranslator):
     provider's stream.
     """
 
-    __slots__ = (
-        "_model",
-        "_message_id",
-        "_started",
-        "_next_index",
-        "_open",
-        "_open_index",
-        "_open_prefix",
-        "_redacted",
-        "_tool_prefixes",
-        "_stop_reason",
-        "_stop_fields",
-        "_stopped",
-        "_wire_usage",
-    )
+    __slots__ = ("_redacted", "_tool_prefixes", "_stop_reason", "_stop_fields", "_stopped")
     parser = PARSER
 
     def __init__(self, model: str) -> None:
-        super().__init__()
-        self._model = model
-        self._message_id = ""
-        self._started = False
-        self._next_index = 0
-        self._open: tuple[str, int] | None = None  # (kind, Converse's block index) of the open block
-        self._open_index = 0  # ... and its index in the client's stream
-        self._open_prefix = b""  # a delta event for the open block, up to its text
+        super().__init__(model)  # the open block's key: its kind and Converse's block index
         self._redacted: list[str] = []  # the open redacted_thinking block's data, in pieces
         self._tool_prefixes: dict[int, bytes] = {}  # Converse block index -> input delta prefix of its tool block
         self._stop_reason: Any = None
         self._stop_fields: Any = None
-        self._stopped = False  # messageStop came
-        self._wire_usage: JSON | None = None  # metadata came
+        self._stopped = False  # messageStop came; `_wire_usage` stays None until metadata comes
 
     def _on_cut(self, out: list[bytes]) -> None:
         self._end(out)
@@ -696,21 +610,20 @@ class ConverseToAnthropicStream(EventStreamTranslator):
             exception = stream_exception(event.event, event.data)
             if exception is not None:
                 status, message = exception
-                out.append(ERROR + error_body(error_type(status), message) + EVENT_END)
-                self._ended = True
+                self._error(status, message, out)
             return  # events Converse may add later mean nothing to this client
         payload = self._json_object(event.data, NOT_JSON, out)
         if payload is None:
             return
         if not self._started:
-            self._start(out)
+            self._start_message(None, _ZERO_USAGE, out)  # Converse names no id
         handler(self, payload, out)
 
     def _on_block_start(self, payload: JSON, out: list[bytes]) -> None:
         start = payload.get("start")
         tool = start.get("toolUse") if isinstance(start, dict) else None
         if isinstance(tool, dict):
-            self._open_tool(_block_index(payload), tool, out)
+            self._open_tool_block(_block_index(payload), tool, out)
 
     def _on_block_delta(self, payload: JSON, out: list[bytes]) -> None:
         delta = payload.get("delta")
@@ -719,13 +632,17 @@ class ConverseToAnthropicStream(EventStreamTranslator):
         source = _block_index(payload)
         text = nonempty(delta.get("text"))
         if text is not None:
-            self._append(("text", source), _TEXT, _TEXT_DELTA, text, out)
+            self._delta(("text", source), TEXT_BLOCK, TEXT_DELTA, text, out)
         tool = delta.get("toolUse")
         if isinstance(tool, dict):
             partial = nonempty(tool.get("input"))
             prefix = self._tool_prefixes.get(source)
             if prefix is None:  # a tool block Converse did not start: it still gets one
-                prefix = self._open_tool(source, {}, out)
+                prefix = self._open_tool_block(source, {}, out)
+            elif self._open != ("tool", source):
+                # Converse finishes a block before the next; input for a closed call cannot be sent faithfully.
+                self._error(502, "the provider's stream went back to a tool call it had finished", out)
+                return
             if partial is not None:
                 out.append(prefix + orjson.dumps(partial) + DELTA_END)
         reasoning = delta.get("reasoningContent")
@@ -735,17 +652,17 @@ class ConverseToAnthropicStream(EventStreamTranslator):
     def _on_reasoning(self, source: int, reasoning: JSON, out: list[bytes]) -> None:
         text = nonempty(reasoning.get("text"))
         if text is not None:
-            self._append(("thinking", source), _THINKING, _THINKING_DELTA, text, out)
+            self._delta(("thinking", source), THINKING_BLOCK, THINKING_DELTA, text, out)
         signature = nonempty(reasoning.get("signature"))
         if signature is not None:
             if self._open != ("thinking", source):
-                self._open_block(("thinking", source), _THINKING, _THINKING_DELTA, out)
-            prefix = block_delta_prefix(self._open_index, _SIGNATURE_DELTA)
+                self._open_block(("thinking", source), THINKING_BLOCK, THINKING_DELTA, out)
+            prefix = block_delta_prefix(self._open_index, SIGNATURE_DELTA)
             out.append(prefix + orjson.dumps(signature) + DELTA_END)
         redacted = nonempty(reasoning.get("redactedContent"))
         if redacted is not None:
             if self._open != ("redacted", source):
-                self._open_block(("redacted", source), None, b"", out)
+                self._open_redacted(("redacted", source), out)
             self._redacted.append(redacted)
 
     def _on_block_stop(self, payload: JSON, out: list[bytes]) -> None:
@@ -768,62 +685,29 @@ class ConverseToAnthropicStream(EventStreamTranslator):
             if self._stopped:
                 self._end(out)
 
-    def _append(self, key: tuple[str, int], start: bytes, delta: bytes, text: str, out: list[bytes]) -> None:
-        if self._open != key:
-            self._open_block(key, start, delta, out)
-        out.append(self._open_prefix + orjson.dumps(text) + DELTA_END)
-
-    def _open_tool(self, source: int, tool: JSON, out: list[bytes]) -> bytes:
-        self._close_block(out)
-        index = self._next_index
-        self._next_index += 1
-        self._open, self._open_index = ("tool", source), index
-        block = {
-            "type": "tool_use",
-            "id": nonempty(tool.get("toolUseId")) or f"toolu_{self._message_id[4:]}_{index}",
-            "name": nonempty(tool.get("name")) or "",
-            "input": {},
-        }
-        out.append(BLOCK_START + orjson.dumps({"type": "content_block_start", "index": index, "content_block": block}))
-        out.append(EVENT_END)
-        prefix = self._open_prefix = self._tool_prefixes[source] = block_delta_prefix(index, INPUT_JSON_DELTA)
+    def _open_tool_block(self, source: int, tool: JSON, out: list[bytes]) -> bytes:
+        tool_id = nonempty(tool.get("toolUseId")) or self._made_tool_id()
+        prefix = self._tool_prefixes[source] = self._open_tool(("tool", source), tool_id, tool.get("name"), out)
         return prefix
 
-    def _open_block(self, key: tuple[str, int], start: bytes | None, delta: bytes, out: list[bytes]) -> None:
-        """Opens a text or thinking block (its start written now), or a redacted one (`start` None:
-        written whole when it closes)."""
+    def _open_redacted(self, key: tuple[str, int], out: list[bytes]) -> None:
+        """Opens a redacted_thinking block, written whole when it closes: its data comes in pieces."""
         self._close_block(out)
-        index = self._next_index
+        self._open, self._open_index = key, self._next_index
         self._next_index += 1
-        self._open, self._open_index = key, index
-        if start is not None:
-            out.append(b'%s{"type":"content_block_start","index":%d,"content_block":%s' % (BLOCK_START, index, start))
-            self._open_prefix = block_delta_prefix(index, delta)
 
     def _close_block(self, out: list[bytes]) -> None:
-        if self._open is None:
-            return
-        if self._open[0] == "redacted":
+        if self._open is not None and self._open[0] == "redacted":
             block = {"type": "redacted_thinking", "data": _joined_base64(self._redacted)}
-            event = {"type": "content_block_start", "index": self._open_index, "content_block": block}
-            out.append(BLOCK_START + orjson.dumps(event) + EVENT_END)
+            out.append(block_start(self._open_index, orjson.dumps(block)))
             self._redacted = []
-        out.append(block_stop(self._open_index))
-        self._open = None
-
-    def _start(self, out: list[bytes]) -> None:
-        self._started = True
-        self._message_id = message_id(None)
-        out.append(message_start(self._message_id, self._model, _ZERO_USAGE))
+        AnthropicStream._close_block(self, out)
 
     def _end(self, out: list[bytes]) -> None:
         if not self._started:
-            self._start(out)
-        self._close_block(out)
+            self._start_message(None, _ZERO_USAGE, out)
         stop_reason, stop_sequence = _stop(self._stop_reason, self._stop_fields, bool(self._tool_prefixes))
-        out.append(message_delta(stop_reason, stop_sequence, self._wire_usage or _ZERO_USAGE))
-        out.append(MESSAGE_STOP)
-        self._ended = True
+        self._finish(stop_reason, stop_sequence, self._wire_usage or _ZERO_USAGE, out)
 
 
 def _block_index(payload: JSON) -> int:
@@ -873,4 +757,4 @@ class AnthropicToBedrock:
         return ConverseToAnthropicStream(client_model(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
-        return translate_error(status, body)
+        return client_error(status, read_error(status, body))  # Bedrock's error shapes

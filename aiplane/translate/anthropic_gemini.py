@@ -18,8 +18,8 @@ only a hint the provider may ignore anyway, or refused with `UnsupportedFeature`
   and `thinking`/`redacted_thinking` blocks of earlier turns (Gemini takes thoughts back only
   as its own signatures);
 - refused: documents, images from the Files API, images in tool results, server tools,
-  `mcp_servers`, `container`, `context_management`, `output_config`, and any field or block
-  type not listed here.
+  `mcp_servers`, `container`, `context_management`, `output_config`, and any other field or
+  block type not listed here. A top-level field that is null asks for nothing, as if absent.
 
 Gemini pairs a function response with its call by name, not id: a tool_result's function name
 is the name of the earlier tool_use with its `tool_use_id`. Ids are not sent, as some Gemini
@@ -28,45 +28,57 @@ deployments refuse them; the ids of calls in answers are made here (`toolu_...`)
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from aiplane.translate.anthropic_wire import (
-    BLOCK_START,
     DELTA_END,
-    ERROR,
-    EVENT_END,
-    INPUT_JSON_DELTA,
-    MESSAGE_STOP,
     NOT_JSON,
-    block_delta_prefix,
-    block_stop,
-    error_body,
-    error_type,
-    message_delta,
-    message_id,
-    message_start,
+    TEXT_BLOCK,
+    TEXT_DELTA,
+    THINKING_BLOCK,
+    THINKING_DELTA,
+    TRANSLATED_APART,
+    AnthropicStream,
+    FieldApplier,
+    apply_fields,
+    check_parallel_switch,
+    has_tool_use,
+    ignore,
+    joined_texts,
+    read_blocks,
+    read_image,
+    read_is_error,
+    read_messages,
+    read_stop_sequences,
+    read_thinking,
+    read_tool_choice,
+    read_tool_schema,
+    read_tool_use,
+    read_tool_use_id,
+    read_tools,
+    read_user_id,
+    refused_block,
+    response_message,
+    thinking_block,
+    tool_result_text,
+    tool_use_block,
+    translated_error,
 )
 from aiplane.translate.anthropic_wire import wire_usage as anthropic_wire_usage
-from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
+from aiplane.translate.base import StreamTranslator, Usage
 from aiplane.translate.common import (
     JSON,
-    TEXT_SEPARATOR,
     as_bool,
     as_dict,
     as_int,
-    as_list,
     as_number,
     as_str,
-    block_type,
     client_model,
     count,
     invalid,
     nonempty,
-    read_provider_error,
     refuse,
 )
 from aiplane.translate.gemini_provider_wire import (
@@ -81,15 +93,14 @@ from aiplane.translate.gemini_provider_wire import (
     sign_function_calls,
     stream_error,
 )
-from aiplane.translate.sse import EventStreamTranslator, SSEEvent
+from aiplane.translate.sse import SSEEvent
 
 # ---------------------------------------------------------------------------------------------
 # Request: Anthropic Messages body -> Gemini GenerateContentRequest body
 # ---------------------------------------------------------------------------------------------
 
 
-def _refuse(param: str, what: str) -> UnsupportedFeature:
-    return refuse(param, what, "Gemini generateContent")
+_PROVIDER = "Gemini generateContent"  # how refusals name the provider's API
 
 
 def _check_cache_control(block: JSON, param: str) -> None:
@@ -103,54 +114,34 @@ def _text(block: JSON, param: str) -> str:
     return as_str(block.get("text"), f"{param}.text")
 
 
-def _texts(value: Any, param: str) -> str:
-    """A string, or a list of text blocks (a system prompt, a tool result), as one string."""
-    if isinstance(value, str):
-        return value
-    texts = []
-    for i, block in enumerate(as_list(value, param)):
-        where = f"{param}[{i}]"
-        kind = block_type(block, where)
-        if kind != "text":
-            raise _refuse(f"{where}.type", f"a `{kind}` block here")
-        texts.append(_text(block, where))
-    return TEXT_SEPARATOR.join(texts)
-
-
 def _image_part(block: JSON, param: str) -> JSON:
     _check_cache_control(block, param)
-    source = as_dict(block.get("source"), f"{param}.source")
-    kind = source.get("type")
-    if kind == "base64":
-        media_type = as_str(source.get("media_type"), f"{param}.source.media_type")
-        return {"inlineData": {"mimeType": media_type, "data": as_str(source.get("data"), f"{param}.source.data")}}
-    if kind == "url":
-        url = as_str(source.get("url"), f"{param}.source.url")
-        if not url[:8].lower().startswith(("https://", "http://")):
-            raise _refuse(f"{param}.source.url", "an image URL that is not http(s)")
-        return file_data(url)
-    raise _refuse(f"{param}.source.type", f"an image source of type `{kind}`")
+    media_type, data = read_image(block, param, _PROVIDER)
+    if media_type is not None:
+        return {"inlineData": {"mimeType": media_type, "data": data}}
+    url = data
+    if not url[:8].lower().startswith(("https://", "http://")):
+        raise refuse(f"{param}.source.url", "an image URL that is not http(s)", _PROVIDER)
+    return file_data(url)
 
 
 def _function_response(block: JSON, param: str, call_names: dict[str, str]) -> JSON:
     _check_cache_control(block, param)
-    where = f"{param}.tool_use_id"
-    name = call_names.get(as_str(block.get("tool_use_id"), where))
+    name = call_names.get(read_tool_use_id(block, param))
     if name is None:
         raise invalid(
-            where, "the id of a tool_use block in an earlier assistant turn (Gemini wants the function's name)"
+            f"{param}.tool_use_id",
+            "the id of a tool_use block in an earlier assistant turn (Gemini wants the function's name)",
         )
-    text = _texts(block.get("content", ""), f"{param}.content")
+    text = tool_result_text(block, param, _PROVIDER, _text)
     # Gemini takes an object: its `output` key holds a function's output, its `error` key an error.
-    key = "error" if as_bool(block.get("is_error", False), f"{param}.is_error") else "output"
+    key = "error" if read_is_error(block, param) else "output"
     return {"functionResponse": {"name": name, "response": {key: text}}}
 
 
 def _user_parts(content: list[Any], param: str, call_names: dict[str, str]) -> list[JSON]:
     parts: list[JSON] = []
-    for i, block in enumerate(content):
-        where = f"{param}[{i}]"
-        kind = block_type(block, where)
+    for kind, block, where in read_blocks(content, param):
         if kind == "text":
             text = _text(block, where)
             if text:  # Gemini refuses a part without data, which an empty text is
@@ -160,48 +151,37 @@ def _user_parts(content: list[Any], param: str, call_names: dict[str, str]) -> l
         elif kind == "tool_result":
             parts.append(_function_response(block, where, call_names))
         else:
-            raise _refuse(f"{where}.type", f"a `{kind}` block in a user turn")
+            raise refused_block(kind, where, "in a user turn", _PROVIDER)
     return merged_parts(parts, [])  # function responses first, right after the calls
 
 
 def _model_parts(content: list[Any], param: str, call_names: dict[str, str]) -> list[JSON]:
     parts: list[JSON] = []
-    for i, block in enumerate(content):
-        where = f"{param}[{i}]"
-        kind = block_type(block, where)
+    for kind, block, where in read_blocks(content, param):
         if kind == "text":
             text = _text(block, where)
             if text:
                 parts.append({"text": text})
         elif kind == "tool_use":
             _check_cache_control(block, where)
-            call_id = as_str(block.get("id"), f"{where}.id")
-            name = as_str(block.get("name"), f"{where}.name")
-            args = as_dict(block.get("input"), f"{where}.input")
+            call_id, name, args = read_tool_use(block, where)
             call_names[call_id] = name
             parts.append({"functionCall": {"name": name, "args": args}})
         elif kind not in ("thinking", "redacted_thinking"):
-            raise _refuse(f"{where}.type", f"a `{kind}` block in an assistant turn")
+            raise refused_block(kind, where, "in an assistant turn", _PROVIDER)
     return parts
 
 
 def _contents(value: Any) -> list[JSON]:
     turns: list[JSON] = []
     call_names: dict[str, str] = {}  # tool_use id -> function name
-    for i, message in enumerate(as_list(value, "messages")):
-        where = f"messages[{i}]"
-        role = as_dict(message, where).get("role")
-        if role not in ("user", "assistant"):
-            raise invalid(f"{where}.role", "`user` or `assistant`")
-        content = message.get("content")
+    for role, content, param in read_messages(value):
         if isinstance(content, str):
             parts = [{"text": content}] if content else []
-        elif not isinstance(content, list):
-            raise invalid(f"{where}.content", "a string or a list of content blocks")
         elif role == "user":
-            parts = _user_parts(content, f"{where}.content", call_names)
+            parts = _user_parts(content, param, call_names)
         else:
-            parts = _model_parts(content, f"{where}.content", call_names)
+            parts = _model_parts(content, param, call_names)
         role = "user" if role == "user" else "model"
         if not parts:
             continue  # Gemini refuses a turn without parts
@@ -215,16 +195,14 @@ def _contents(value: Any) -> list[JSON]:
     return turns
 
 
-def _function_declaration(tool: Any, param: str) -> JSON:
-    kind = as_dict(tool, param).get("type", "custom")
-    if kind != "custom":
-        raise _refuse(f"{param}.type", f"the server tool `{kind}`")
+def _function_declaration(tool: JSON, param: str) -> JSON:
     _check_cache_control(tool, param)
-    out: JSON = {"name": as_str(tool.get("name"), f"{param}.name")}
+    name, schema = read_tool_schema(tool, param)
+    out: JSON = {"name": name}
     description = tool.get("description")
     if description is not None:
         out["description"] = as_str(description, f"{param}.description")
-    out["parametersJsonSchema"] = as_dict(tool.get("input_schema"), f"{param}.input_schema")
+    out["parametersJsonSchema"] = schema
     if tool.get("strict") is not None:
         as_bool(tool["strict"], f"{param}.strict")  # Gemini has no per-function strict mode
     return out
@@ -235,81 +213,61 @@ _CALLING_MODES = {"auto": "AUTO", "any": "ANY", "none": "NONE"}
 
 def _function_calling_config(value: Any) -> JSON:
     choice = as_dict(value, "tool_choice")
-    if choice.get("disable_parallel_tool_use") is not None:
-        as_bool(choice["disable_parallel_tool_use"], "tool_choice.disable_parallel_tool_use")
-    kind = choice.get("type")
-    if kind == "tool":
-        return {"mode": "ANY", "allowedFunctionNames": [as_str(choice.get("name"), "tool_choice.name")]}
-    if isinstance(kind, str) and kind in _CALLING_MODES:
-        return {"mode": _CALLING_MODES[kind]}
-    raise invalid("tool_choice.type", "`auto`, `any`, `tool` or `none`")
+    check_parallel_switch(choice)  # Gemini has none
+    kind, name = read_tool_choice(choice)
+    return {"mode": _CALLING_MODES[kind]} if name is None else {"mode": "ANY", "allowedFunctionNames": [name]}
 
 
 def _apply_tools(body: JSON, out: JSON) -> None:
     value, choice = body.get("tools"), body.get("tool_choice")
-    tools = [] if value is None else as_list(value, "tools")
-    declarations = [_function_declaration(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
+    tools = () if value is None else read_tools(value, _PROVIDER)
+    declarations = [_function_declaration(tool, param) for tool, param in tools]
     config = None if choice is None else _function_calling_config(choice)  # checked even without tools
     apply_function_tools(declarations, config, out)
 
 
-def _apply_system(value: Any, out: JSON, config: JSON) -> None:
-    text = _texts(value, "system")
-    if text:
-        out["systemInstruction"] = {"parts": [{"text": text}]}
-
-
-def _apply_stop_sequences(value: Any, out: JSON, config: JSON) -> None:
-    stops = [as_str(stop, f"stop_sequences[{i}]") for i, stop in enumerate(as_list(value, "stop_sequences"))]
+def _apply_stop_sequences(value: Any, config: JSON) -> None:
+    stops = read_stop_sequences(value)
     if stops:
         config["stopSequences"] = stops
 
 
-def _apply_max_tokens(value: Any, out: JSON, config: JSON) -> None:
+def _apply_max_tokens(value: Any, config: JSON) -> None:
     config["maxOutputTokens"] = as_int(value, "max_tokens")  # Gemini's thinking counts in it, as Anthropic's does
 
 
-def _apply_thinking(value: Any, out: JSON, config: JSON) -> None:
-    thinking = as_dict(value, "thinking")
-    kind = thinking.get("type")
-    if kind == "enabled":
-        budget = as_int(thinking.get("budget_tokens"), "thinking.budget_tokens")
+def _apply_thinking(value: Any, config: JSON) -> None:
+    kind, budget = read_thinking(value)
+    if budget is not None:
         config["thinkingConfig"] = {"thinkingBudget": min(max(budget, 0), MAX_THINKING_BUDGET), "includeThoughts": True}
     elif kind == "adaptive":
         config["thinkingConfig"] = {"thinkingBudget": -1, "includeThoughts": True}  # Gemini's dynamic thinking
-    elif kind != "disabled":
-        raise invalid("thinking.type", "`enabled`, `adaptive` or `disabled`")
 
 
-def _apply_metadata(value: Any, out: JSON, config: JSON) -> None:
-    user_id = as_dict(value, "metadata").get("user_id")
-    if user_id is not None:
-        as_str(user_id, "metadata.user_id")  # Gemini has no field for it
+def _apply_metadata(value: Any, config: JSON) -> None:
+    read_user_id(value)  # Gemini has no field for it
 
 
-def _apply_stream(value: Any, out: JSON, config: JSON) -> None:
+def _apply_stream(value: Any, config: JSON) -> None:
     as_bool(value, "stream")  # the path streams, not the body
 
 
-def _number(name: str, key: str) -> Callable[[Any, JSON, JSON], None]:
-    def apply(value: Any, out: JSON, config: JSON) -> None:
+def _number(name: str, key: str) -> FieldApplier:
+    def apply(value: Any, config: JSON) -> None:
         config[key] = as_number(value, name)
 
     return apply
 
 
-def _apply_top_k(value: Any, out: JSON, config: JSON) -> None:
+def _apply_top_k(value: Any, config: JSON) -> None:
     config["topK"] = as_int(value, "top_k")
 
 
-def _ignore(value: Any, out: JSON, config: JSON) -> None:
-    """A hint the provider may ignore anyway."""
-
-
-_TRANSLATED_APART = frozenset({"messages", "tools", "tool_choice"})
-_FIELDS: dict[str, Callable[[Any, JSON, JSON], None]] = {
-    "model": _ignore,  # the path names the upstream model
-    "system": _apply_system,
+# Every top-level field a request may have, and what becomes of it in `generationConfig`, but for
+# these: the system prompt is the body's own `systemInstruction`.
+_TRANSLATED_APART = TRANSLATED_APART | {"system"}
+_FIELDS: dict[str, FieldApplier] = {
+    "model": ignore,  # the path names the upstream model
     "max_tokens": _apply_max_tokens,
     "stop_sequences": _apply_stop_sequences,
     "temperature": _number("temperature", "temperature"),
@@ -318,23 +276,22 @@ _FIELDS: dict[str, Callable[[Any, JSON, JSON], None]] = {
     "thinking": _apply_thinking,
     "stream": _apply_stream,
     "metadata": _apply_metadata,
-    "service_tier": _ignore,
+    "service_tier": ignore,
 }
 
 
 def translate_request(body: JSON) -> JSON:
     if not isinstance(body, dict):
         raise invalid("body", "a JSON object")
-    out: JSON = {}
-    config: JSON = {}
     contents = _contents(body.get("messages"))
-    for name, value in body.items():
-        apply = _FIELDS.get(name)
-        if apply is not None:
-            if value is not None:
-                apply(value, out, config)
-        elif name not in _TRANSLATED_APART:
-            raise _refuse(name, f"`{name}`")
+    config: JSON = {}
+    apply_fields(body, _FIELDS, config, _PROVIDER, _TRANSLATED_APART, null_is_absent=True)
+    out: JSON = {}
+    system = body.get("system")
+    if system is not None:
+        text = joined_texts(system, "system", _PROVIDER, _text)
+        if text:
+            out["systemInstruction"] = {"parts": [{"text": text}]}
     out["contents"] = contents
     _apply_tools(body, out)
     if config:
@@ -392,62 +349,29 @@ def translate_response(body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
             if content and content[-1]["type"] == kind:
                 content[-1][field] += text  # one answer cut where Gemini's chunks fell
             else:
-                content.append({"type": "text", "text": text} if kind == "text" else _thinking_block(text))
+                # Gemini's thought signatures are not Anthropic's: the block carries none.
+                content.append({"type": "text", "text": text} if kind == "text" else thinking_block(text))
         call = part.get("functionCall")
         if isinstance(call, dict):
-            content.append(
-                {
-                    "type": "tool_use",
-                    "id": f"toolu_{uuid.uuid4().hex}",
-                    "name": nonempty(call.get("name")) or "",
-                    "input": _tool_input(call.get("args")),
-                }
-            )
+            content.append(tool_use_block(None, call.get("name"), call.get("args")))  # Gemini names no id
         # Inline data, executable code and other parts have nothing for an Anthropic client.
-    used_tools = any(block["type"] == "tool_use" for block in content)
     if candidate is None and prompt_blocked(body):
         stop_reason = "refusal"
     else:
-        stop_reason = _stop_reason(None if candidate is None else candidate.get("finishReason"), used_tools)
+        stop_reason = _stop_reason(None if candidate is None else candidate.get("finishReason"), has_tool_use(content))
     wire_usage, usage = _usage(body.get("usageMetadata"))
-    return {
-        "id": message_id(body.get("responseId")),
-        "type": "message",
-        "role": "assistant",
-        "model": nonempty(body.get("modelVersion")) or client_model(client_request),
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": wire_usage,
-    }, usage
-
-
-def _thinking_block(text: str) -> JSON:
-    # Gemini's thought signatures are not Anthropic's: the block carries none.
-    return {"type": "thinking", "thinking": text, "signature": ""}
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors
-# ---------------------------------------------------------------------------------------------
-
-
-def translate_error(status: int, body: bytes) -> bytes:
-    message, _ = read_provider_error(status, body)
-    return error_body(error_type(status), message)
+    model = nonempty(body.get("modelVersion")) or client_model(client_request)
+    return response_message(body.get("responseId"), model, content, stop_reason, None, wire_usage), usage
 
 
 # ---------------------------------------------------------------------------------------------
 # Streaming: Gemini `streamGenerateContent?alt=sse` events -> Anthropic message stream events
 # ---------------------------------------------------------------------------------------------
 
-_TEXT_START = b'"text","text":""}}\n\n'
-_THINKING_START = b'"thinking","thinking":"","signature":""}}\n\n'
-_TEXT_DELTA = b'"text_delta","text":'
-_THINKING_DELTA = b'"thinking_delta","thinking":'
+_NO_USAGE = {"input_tokens": 0, "output_tokens": 0}
 
 
-class GeminiToAnthropicStream(EventStreamTranslator):
+class GeminiToAnthropicStream(AnthropicStream):
     """One streamed response: Gemini events in, Anthropic events out, one block open at a time.
 
     Each Gemini event is a whole GenerateContentResponse with the next parts of the answer; a
@@ -456,27 +380,11 @@ class GeminiToAnthropicStream(EventStreamTranslator):
     end, so a stream that stops without one ends as it stands when the provider's stream ends.
     """
 
-    __slots__ = (
-        "_model",
-        "_message_id",
-        "_started",
-        "_next_index",
-        "_open",
-        "_open_prefix",
-        "_used_tools",
-        "_wire_usage",
-    )
+    __slots__ = ("_used_tools",)
 
     def __init__(self, model: str) -> None:
-        super().__init__()
-        self._model = model
-        self._message_id = ""
-        self._started = False
-        self._next_index = 0
-        self._open: str | None = None  # "text" or "thinking": the open block's kind
-        self._open_prefix = b""  # a delta event for the open block, up to its text
+        super().__init__(model)  # the open block's key: "text", "thinking" or "tool"
         self._used_tools = False
-        self._wire_usage: JSON | None = None
 
     def _on_cut(self, out: list[bytes]) -> None:
         self._end(_stop_reason(None, self._used_tools), out)
@@ -489,8 +397,7 @@ class GeminiToAnthropicStream(EventStreamTranslator):
         error = event.get("error")
         if error is not None:
             status, message, _ = stream_error(error)
-            out.append(ERROR + error_body(error_type(status), message) + EVENT_END)
-            self._ended = True
+            self._error(status, message, out)
             return
         usage = event.get("usageMetadata")
         if isinstance(usage, dict):
@@ -512,62 +419,31 @@ class GeminiToAnthropicStream(EventStreamTranslator):
     def _on_part(self, part: JSON, out: list[bytes]) -> None:
         text = nonempty(part.get("text"))
         if text:
-            kind = "thinking" if part.get("thought") is True else "text"
-            if self._open != kind:
-                start, delta = (_THINKING_START, _THINKING_DELTA) if kind == "thinking" else (_TEXT_START, _TEXT_DELTA)
-                self._open_block(kind, start, delta, out)
-            out.append(self._open_prefix + orjson.dumps(text) + DELTA_END)
+            if part.get("thought") is True:
+                self._delta("thinking", THINKING_BLOCK, THINKING_DELTA, text, out)
+            else:
+                self._delta("text", TEXT_BLOCK, TEXT_DELTA, text, out)
         call = part.get("functionCall")
         if isinstance(call, dict):
-            self._close_block(out)
-            index = self._next_index
-            self._next_index += 1
             self._used_tools = True
-            block = {
-                "type": "tool_use",
-                "id": f"toolu_{self._message_id[4:]}_{index}",
-                "name": nonempty(call.get("name")) or "",
-                "input": {},
-            }
-            start = {"type": "content_block_start", "index": index, "content_block": block}
-            out.append(BLOCK_START + orjson.dumps(start) + EVENT_END)
+            prefix = self._open_tool("tool", self._made_tool_id(), call.get("name"), out)
             try:
                 partial = orjson.dumps(_tool_input(call.get("args")))
             except orjson.JSONEncodeError:
                 partial = b"{}"
-            out.append(block_delta_prefix(index, INPUT_JSON_DELTA) + orjson.dumps(partial.decode()) + DELTA_END)
-            out.append(block_stop(index))
+            out.append(prefix + orjson.dumps(partial.decode()) + DELTA_END)
+            self._close_block(out)
         # Thought signatures, inline data and code parts have nothing for an Anthropic client.
 
-    def _open_block(self, kind: str, start: bytes, delta: bytes, out: list[bytes]) -> None:
-        self._close_block(out)
-        index = self._next_index
-        self._next_index += 1
-        self._open = kind
-        out.append(
-            b'%s{"type":"content_block_start","index":%d,"content_block":{"type":%s' % (BLOCK_START, index, start)
-        )
-        self._open_prefix = block_delta_prefix(index, delta)
-
-    def _close_block(self, out: list[bytes]) -> None:
-        if self._open is not None:
-            out.append(block_stop(self._next_index - 1))
-            self._open = None
-
     def _start(self, response_id: Any, out: list[bytes]) -> None:
-        self._started = True
-        self._message_id = message_id(response_id)
-        wire_usage = dict(self._wire_usage or {"input_tokens": 0, "output_tokens": 0})
-        wire_usage["output_tokens"] = 0  # the answer has not begun: its count comes in message_delta
-        out.append(message_start(self._message_id, self._model, wire_usage))
+        usage = dict(self._wire_usage or _NO_USAGE)
+        usage["output_tokens"] = 0  # the answer has not begun: its count comes in message_delta
+        self._start_message(response_id, usage, out)
 
     def _end(self, stop_reason: str, out: list[bytes]) -> None:
         if not self._started:
             self._start(None, out)
-        self._close_block(out)
-        out.append(message_delta(stop_reason, None, self._wire_usage))
-        out.append(MESSAGE_STOP)
-        self._ended = True
+        self._finish(stop_reason, None, self._wire_usage, out)
 
 
 class AnthropicToGemini:
@@ -586,4 +462,4 @@ class AnthropicToGemini:
         return GeminiToAnthropicStream(client_model(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
-        return translate_error(status, body)
+        return translated_error(status, body)

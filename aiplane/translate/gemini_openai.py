@@ -45,10 +45,8 @@ from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
     TEXT_SEPARATOR,
-    as_bool,
     as_dict,
     as_int,
-    as_list,
     as_number,
     as_str,
     client_model,
@@ -63,88 +61,37 @@ from aiplane.translate.common import (
     tool_arguments,
 )
 from aiplane.translate.gemini_wire import (
-    BEHAVIORS as _BEHAVIORS,
-)
-from aiplane.translate.gemini_wire import (
-    BLOB_FIELDS as _BLOB_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    CALL_FIELDS as _CALL_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    CALLING_FIELDS as _CALLING_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    CONTENT_FIELDS as _CONTENT_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    DECLARATION_FIELDS as _DECLARATION_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    EVENT_END,
-    EVENT_START,
+    CONFIG,
     NOT_JSON,
+    NOT_ONLY_THOUGHTS,
     FunctionCallPairing,
+    GeminiStream,
+    Parts,
+    candidate,
+    check_dropped_fields,
+    check_text_output,
+    enum_value,
     error_event,
     file_uri_and_type,
+    finish_reason,
     function_call_part,
+    function_calling,
+    generate_content_response,
+    google_error_body,
+    include_thoughts,
+    inline_data,
+    json_schema,
+    output_schema,
     proto_message,
-    standard_base64,
+    read_request,
+    response_id,
+    stop_sequences,
+    streamed_call_part,
+    system_texts,
+    thinking_config,
+    turns,
 )
-from aiplane.translate.gemini_wire import (
-    PART_FIELDS as _PART_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    PART_HINTS as _PART_HINTS,
-)
-from aiplane.translate.gemini_wire import (
-    PARTS_REFUSED as _PARTS_REFUSED,
-)
-from aiplane.translate.gemini_wire import (
-    REQUEST_FIELDS as _REQUEST_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    SAFETY_FIELDS as _SAFETY_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    THINKING_FIELDS as _THINKING_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    THINKING_LEVELS as _THINKING_LEVELS,
-)
-from aiplane.translate.gemini_wire import (
-    TOOL_CONFIG_FIELDS as _TOOL_CONFIG_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    TOOL_FIELDS as _TOOL_FIELDS,
-)
-from aiplane.translate.gemini_wire import (
-    enum_value as _enum,
-)
-from aiplane.translate.gemini_wire import finish_reason as gemini_finish_reason
-from aiplane.translate.gemini_wire import (
-    google_error_body as _error_body,
-)
-from aiplane.translate.gemini_wire import (
-    include_thoughts as _include_thoughts,
-)
-from aiplane.translate.gemini_wire import (
-    is_thought as _is_thought,
-)
-from aiplane.translate.gemini_wire import (
-    json_schema as _json_schema,
-)
-from aiplane.translate.gemini_wire import (
-    json_text as _json_text,
-)
-from aiplane.translate.gemini_wire import (
-    parts_or_empty as _parts_or_empty,
-)
-from aiplane.translate.gemini_wire import response_id as _response_id
-from aiplane.translate.gemini_wire import (
-    usage_metadata as _usage_metadata,
-)
-from aiplane.translate.sse import EventStreamTranslator, SSEEvent
+from aiplane.translate.sse import SSEEvent
 
 # ---------------------------------------------------------------------------------------------
 # Request: Gemini GenerateContentRequest -> OpenAI Chat Completions body
@@ -158,10 +105,6 @@ def _refuse(param: str, what: str) -> UnsupportedFeature:
     return refuse(param, what, _PROVIDER)
 
 
-def _message(value: Any, param: str, fields: frozenset[str]) -> JSON:
-    return proto_message(value, param, fields, _PROVIDER)
-
-
 # --- Contents ----------------------------------------------------------------------------------
 
 
@@ -171,12 +114,10 @@ def _image_part(url: str, detail: str | None) -> JSON:
 
 
 def _inline_image(value: Any, param: str, detail: str | None) -> JSON:
-    blob = _message(value, param, _BLOB_FIELDS)
-    media_type = as_str(blob.get("mimeType"), f"{param}.mimeType")
-    data = as_str(blob.get("data"), f"{param}.data")
+    media_type, data, _ = inline_data(value, param, _PROVIDER)
     if not media_type.lower().startswith("image/"):
         raise _refuse(f"{param}.mimeType", f"inline data of type `{media_type}` (images only)")
-    return _image_part(f"data:{media_type};base64,{standard_base64(data)}", detail)
+    return _image_part(f"data:{media_type};base64,{data}", detail)
 
 
 def _file_image(value: Any, param: str, detail: str | None) -> JSON:
@@ -186,56 +127,32 @@ def _file_image(value: Any, param: str, detail: str | None) -> JSON:
     return _image_part(uri, detail)
 
 
-class _Calls(FunctionCallPairing):
-    """OpenAI tool calls for a request's function calls; a call without an id gets `call_<n>`."""
-
-    __slots__ = ()
-
-    def call(self, value: Any, param: str) -> JSON:
-        call = _message(value, param, _CALL_FIELDS)
-        name = as_str(call.get("name"), f"{param}.name")
-        call_id = call.get("id")
-        call_id = as_str(call_id, f"{param}.id") if call_id else f"call_{self._made}"
-        self._made += 1
-        args = call.get("args")
-        arguments = "{}" if args is None else _json_text(as_dict(args, f"{param}.args"), f"{param}.args")
-        self._open.append((name, call_id))
-        return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+def _tool_call(value: Any, param: str, calls: FunctionCallPairing) -> JSON:
+    call_id, name, _, arguments = calls.call(value, param)
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
-def _tool_message(value: Any, param: str, calls: _Calls) -> JSON:
+def _tool_message(value: Any, param: str, calls: FunctionCallPairing) -> JSON:
     multimodal = "a multimodal function response (OpenAI tool results are text)"
-    call_id, content = calls.answer_response(value, param, _PROVIDER, multimodal)
+    call_id, _, content = calls.answer_response(value, param, multimodal)
     return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
-def _user_messages(parts: list[Any], param: str, calls: _Calls, detail: str | None) -> list[JSON]:
+def _user_messages(parts: Parts, calls: FunctionCallPairing, detail: str | None) -> list[JSON]:
     """One user turn: its function responses first (OpenAI wants them right after the calls), then the rest."""
     tool_messages: list[JSON] = []
     content: list[JSON] = []
-    for j, value in enumerate(parts):
-        where = f"{param}[{j}]"
-        part = _message(value, where, _PART_FIELDS)
-        if _is_thought(part, where):
-            continue
-        for name, field in part.items():
-            if field is None or name in _PART_HINTS:
-                continue
-            at = f"{where}.{name}"
-            if name == "text":
-                text = as_str(field, at)
-                if text:
-                    content.append({"type": "text", "text": text})
-            elif name == "inlineData":
-                content.append(_inline_image(field, at, detail))
-            elif name == "fileData":
-                content.append(_file_image(field, at, detail))
-            elif name == "functionResponse":
-                tool_messages.append(_tool_message(field, at, calls))
-            elif name == "functionCall":
-                raise invalid(at, "in a `model` turn (a user turn answers calls with `functionResponse`)")
-            else:
-                raise _refuse(at, _PARTS_REFUSED[name])
+    for name, at, field in parts:
+        if name == "text":
+            text = as_str(field, at)
+            if text:
+                content.append({"type": "text", "text": text})
+        elif name == "inlineData":
+            content.append(_inline_image(field, at, detail))
+        elif name == "fileData":
+            content.append(_file_image(field, at, detail))
+        else:  # functionResponse
+            tool_messages.append(_tool_message(field, at, calls))
     if content or not tool_messages:
         # One text part goes as a plain string: every OpenAI-compatible server accepts that.
         single_text = len(content) == 1 and content[0]["type"] == "text"
@@ -243,29 +160,16 @@ def _user_messages(parts: list[Any], param: str, calls: _Calls, detail: str | No
     return tool_messages
 
 
-def _assistant_message(parts: list[Any], param: str, calls: _Calls) -> JSON | None:
+def _assistant_message(parts: Parts, calls: FunctionCallPairing) -> JSON | None:
     texts: list[str] = []
     tool_calls: list[JSON] = []
-    calls.model_turn()
-    for j, value in enumerate(parts):
-        where = f"{param}[{j}]"
-        part = _message(value, where, _PART_FIELDS)
-        if _is_thought(part, where):
-            continue
-        for name, field in part.items():
-            if field is None or name in _PART_HINTS:
-                continue
-            at = f"{where}.{name}"
-            if name == "text":
-                texts.append(as_str(field, at))
-            elif name == "functionCall":
-                tool_calls.append(calls.call(field, at))
-            elif name in ("inlineData", "fileData"):
-                raise _refuse(at, "media in a `model` turn (OpenAI takes images from the user only)")
-            elif name == "functionResponse":
-                raise invalid(at, "in a `user` turn (a model turn calls functions with `functionCall`)")
-            else:
-                raise _refuse(at, _PARTS_REFUSED[name])
+    for name, at, field in parts:
+        if name == "text":
+            texts.append(as_str(field, at))
+        elif name == "functionCall":
+            tool_calls.append(_tool_call(field, at, calls))
+        else:
+            raise _refuse(at, "media in a `model` turn (OpenAI takes images from the user only)")
     # A model turn's text parts are one answer cut into pieces, as it was streamed: joined as they are.
     text = "".join(texts)
     if not text and not tool_calls:
@@ -277,126 +181,50 @@ def _assistant_message(parts: list[Any], param: str, calls: _Calls) -> JSON | No
 
 
 def _messages(value: Any, detail: str | None) -> list[JSON]:
-    contents = as_list(value, "contents")
-    if not contents:
-        raise invalid("contents", "a non-empty list")
     messages: list[JSON] = []
-    calls = _Calls()
-    for i, item in enumerate(contents):
-        where = f"contents[{i}]"
-        content = _message(item, where, _CONTENT_FIELDS)
-        role = content.get("role") or "user"  # a single-turn request may leave it out
-        parts = as_list(content.get("parts"), f"{where}.parts")
-        if role == "model":
-            message = _assistant_message(parts, f"{where}.parts", calls)
+    calls = FunctionCallPairing(_PROVIDER, "call_")
+    for model, parts in turns(value, calls):
+        if model:
+            message = _assistant_message(parts, calls)
             if message is not None:
                 messages.append(message)
-        elif role in ("user", "function"):
-            messages.extend(_user_messages(parts, f"{where}.parts", calls, detail))
         else:
-            raise invalid(f"{where}.role", "`user` or `model`")
+            messages.extend(_user_messages(parts, calls, detail))
     if not messages:
-        raise invalid("contents", "a list with more in it than thoughts")
+        raise invalid("contents", NOT_ONLY_THOUGHTS)
     return messages
 
 
 def _system_message(value: Any) -> JSON | None:
-    content = _message(value, "systemInstruction", _CONTENT_FIELDS)
-    texts = []
-    for j, item in enumerate(as_list(content.get("parts"), "systemInstruction.parts")):
-        where = f"systemInstruction.parts[{j}]"
-        part = _message(item, where, _PART_FIELDS)
-        for name, field in part.items():
-            if field is None or name in _PART_HINTS:
-                continue
-            if name != "text":
-                raise _refuse(f"{where}.{name}", f"a `{name}` part in the system instruction")
-            text = as_str(field, f"{where}.text")
-            if text:
-                texts.append(text)
+    texts = system_texts(value, _PROVIDER)
     return {"role": "system", "content": TEXT_SEPARATOR.join(texts)} if texts else None
 
 
 # --- Tools -------------------------------------------------------------------------------------
 
 
-def _function(value: Any, param: str) -> JSON:
-    declaration = _message(value, param, _DECLARATION_FIELDS)
-    function: JSON = {"name": as_str(declaration.get("name"), f"{param}.name")}
-    description = declaration.get("description")
+def _function(name: str, description: str | None, parameters: JSON | None) -> JSON:
+    function: JSON = {"name": name}
     if description is not None:
-        function["description"] = as_str(description, f"{param}.description")
-    parameters, json_schema = declaration.get("parameters"), declaration.get("parametersJsonSchema")
-    if parameters is not None and json_schema is not None:
-        raise invalid(f"{param}.parametersJsonSchema", "left out when `parameters` is set")
-    if parameters is not None:
-        function["parameters"] = _json_schema(parameters, f"{param}.parameters")
-    elif json_schema is not None:
-        function["parameters"] = as_dict(json_schema, f"{param}.parametersJsonSchema")
-    # Without parameters, OpenAI takes a function with none, as Gemini does.
-    behavior = declaration.get("behavior")
-    if behavior is not None and not _enum(behavior, f"{param}.behavior", _BEHAVIORS):
-        raise _refuse(f"{param}.behavior", "a non-blocking function")
-    # `response` and `responseJsonSchema` describe what the function returns: the model sees it
-    # in the function response anyway, and OpenAI has nowhere to say it.
+        function["description"] = description
+    if parameters is not None:  # without, OpenAI takes a function with none, as Gemini does
+        function["parameters"] = parameters
     return {"type": "function", "function": function}
 
 
-def _functions(value: Any) -> list[JSON]:
-    functions = []
-    for i, item in enumerate(as_list(value, "tools")):
-        where = f"tools[{i}]"
-        tool = _message(item, where, _TOOL_FIELDS)
-        for name, field in tool.items():
-            if field is None:
-                continue
-            if name != "functionDeclarations":
-                raise _refuse(f"{where}.{name}", f"Gemini's server tool `{name}`")
-            at = f"{where}.functionDeclarations"
-            functions.extend(_function(declaration, f"{at}[{j}]") for j, declaration in enumerate(as_list(field, at)))
-    return functions
+_TOOL_CHOICES = {"auto": "auto", "any": "required", "none": "none"}  # OpenAI's for Gemini's modes
 
 
-_MODES = {"MODE_UNSPECIFIED": "auto", "AUTO": "auto", "ANY": "required", "NONE": "none", "VALIDATED": None}
-
-
-def _apply_tool_config(value: Any, out: JSON) -> None:
-    """Gemini's function calling mode as OpenAI's `tool_choice`.
-
-    `allowedFunctionNames` limits the functions the model may call: one name with `ANY` is
-    OpenAI's named choice; otherwise the tools sent are those named, which no model can tell apart.
-    """
-    config = _message(value, "toolConfig", _TOOL_CONFIG_FIELDS)
-    calling = config.get("functionCallingConfig")
-    tools = out.get("tools")
-    if calling is None:
-        return
-    where = "toolConfig.functionCallingConfig"
-    calling = _message(calling, where, _CALLING_FIELDS)
-    mode = calling.get("mode")
-    choice = "auto" if mode is None else _enum(mode, f"{where}.mode", _MODES)
-    if choice is None:
-        raise _refuse(f"{where}.mode", "function calling validated against the schemas (`VALIDATED`)")
-    allowed = calling.get("allowedFunctionNames")
-    names = [] if allowed is None else as_list(allowed, f"{where}.allowedFunctionNames")
-    names = [as_str(name, f"{where}.allowedFunctionNames[{i}]") for i, name in enumerate(names)]
-    if not tools:
-        return  # OpenAI rejects a tool_choice without tools
-    if names and choice != "none":
-        declared = {tool["function"]["name"] for tool in tools}
-        for i, name in enumerate(names):
-            if name not in declared:
-                raise invalid(f"{where}.allowedFunctionNames[{i}]", f"the name of a declared function (`{name}`)")
-        if choice == "required" and len(names) == 1:
-            out["tool_choice"] = {"type": "function", "function": {"name": names[0]}}
-            return
-        out["tools"] = [tool for tool in tools if tool["function"]["name"] in names]
-    out["tool_choice"] = choice
-
-
-def _check_safety_settings(value: Any) -> None:
-    for i, item in enumerate(as_list(value, "safetySettings")):
-        _message(item, f"safetySettings[{i}]", _SAFETY_FIELDS)
+def _apply_tools(request: JSON, out: JSON) -> None:
+    """The declared functions as `tools`, and Gemini's function calling mode as OpenAI's `tool_choice`."""
+    functions, mode, named = function_calling(request, _PROVIDER)
+    if not functions:
+        return  # OpenAI rejects an empty `tools` list, and a tool_choice without tools
+    out["tools"] = [_function(*function) for function in functions]
+    if named is not None:
+        out["tool_choice"] = {"type": "function", "function": {"name": named}}
+    elif mode is not None:
+        out["tool_choice"] = _TOOL_CHOICES[mode]
 
 
 # --- generationConfig --------------------------------------------------------------------------
@@ -409,56 +237,37 @@ _MEDIA_RESOLUTIONS = {
     "MEDIA_RESOLUTION_HIGH": "high",
     "MEDIA_RESOLUTION_ULTRA_HIGH": "high",
 }
-_CONFIG_PARAM = "generationConfig"
 
 
 def _apply_thinking(value: Any, out: JSON) -> None:
-    # A budget becomes the nearest of OpenAI's three efforts; 0 (thinking off) and -1 (the
-    # model decides) leave the choice to the model, which is what omitting `reasoning_effort`
-    # does: models that cannot stop thinking reject the efforts that ask it to.
-    where = f"{_CONFIG_PARAM}.thinkingConfig"
-    thinking = _message(value, where, _THINKING_FIELDS)
-    include = thinking.get("includeThoughts")
-    if include is not None:
-        as_bool(include, f"{where}.includeThoughts")
-    budget, level = thinking.get("thinkingBudget"), thinking.get("thinkingLevel")
-    if budget is not None and level is not None:
-        raise invalid(f"{where}.thinkingLevel", "left out when `thinkingBudget` is set")
-    if level is not None:
-        effort = _enum(level, f"{where}.thinkingLevel", _THINKING_LEVELS)
-        if effort is not None:
-            out["reasoning_effort"] = effort
-    elif budget is not None:
-        budget = as_int(budget, f"{where}.thinkingBudget")
-        if budget > 0:
-            out["reasoning_effort"] = effort_for_budget(budget)
-        elif budget not in (0, -1):
-            raise invalid(f"{where}.thinkingBudget", "-1 (dynamic), 0 (off) or a number of tokens")
+    # A budget becomes the nearest of OpenAI's three efforts; 0 (thinking off) and -1 (the model
+    # decides) leave the choice to the model, which is what omitting `reasoning_effort` does:
+    # models that cannot stop thinking reject the efforts that ask it to.
+    level, budget = thinking_config(value, _PROVIDER)
+    effort = level if budget is None else effort_for_budget(budget) if budget > 0 else None
+    if effort is not None:
+        out["reasoning_effort"] = effort
 
 
 def _apply_response_format(config: JSON, out: JSON) -> None:
     media_type = config.get("responseMimeType")
-    media_type = None if media_type is None else as_str(media_type, f"{_CONFIG_PARAM}.responseMimeType").lower()
-    schema, json_schema = config.get("responseSchema"), config.get("responseJsonSchema")
-    if schema is not None and json_schema is not None:
-        raise invalid(f"{_CONFIG_PARAM}.responseJsonSchema", "left out when `responseSchema` is set")
-    if schema is not None or json_schema is not None:
-        if media_type != "application/json":
-            raise invalid(f"{_CONFIG_PARAM}.responseMimeType", "`application/json` with a response schema")
+    media_type = None if media_type is None else as_str(media_type, f"{CONFIG}.responseMimeType").lower()
+    schema, raw_schema = config.get("responseSchema"), config.get("responseJsonSchema")
+    if output_schema(media_type, schema, raw_schema) is not None:
         if schema is not None:
-            schema = _json_schema(schema, f"{_CONFIG_PARAM}.responseSchema")
+            schema = json_schema(schema, f"{CONFIG}.responseSchema")
         else:
-            schema = as_dict(json_schema, f"{_CONFIG_PARAM}.responseJsonSchema")
+            schema = as_dict(raw_schema, f"{CONFIG}.responseJsonSchema")
         out["response_format"] = {"type": "json_schema", "json_schema": {"name": "response", "schema": schema}}
     elif media_type == "application/json":
         out["response_format"] = {"type": "json_object"}
     elif media_type not in (None, "text/plain"):
-        raise _refuse(f"{_CONFIG_PARAM}.responseMimeType", f"a response of type `{media_type}`")
+        raise _refuse(f"{CONFIG}.responseMimeType", f"a response of type `{media_type}`")
 
 
 def _copy_number(name: str, to: str) -> Callable[[Any, JSON], None]:
     def apply(value: Any, out: JSON) -> None:
-        out[to] = as_number(value, f"{_CONFIG_PARAM}.{name}")
+        out[to] = as_number(value, f"{CONFIG}.{name}")
 
     return apply
 
@@ -466,37 +275,33 @@ def _copy_number(name: str, to: str) -> Callable[[Any, JSON], None]:
 def _apply_max_output_tokens(value: Any, out: JSON) -> None:
     # `max_tokens`, not `max_completion_tokens`, as for Anthropic clients: every OpenAI-compatible
     # server takes it (OpenAI's o-series and gpt-5 models take only the newer name).
-    out["max_tokens"] = as_int(value, f"{_CONFIG_PARAM}.maxOutputTokens")
+    out["max_tokens"] = as_int(value, f"{CONFIG}.maxOutputTokens")
 
 
 def _apply_stop_sequences(value: Any, out: JSON) -> None:
-    where = f"{_CONFIG_PARAM}.stopSequences"
-    stops = [as_str(stop, f"{where}[{i}]") for i, stop in enumerate(as_list(value, where))]
+    stops = stop_sequences(value, f"{CONFIG}.stopSequences")
     if stops:
         out["stop"] = stops
 
 
 def _apply_candidate_count(value: Any, out: JSON) -> None:
-    n = as_int(value, f"{_CONFIG_PARAM}.candidateCount")
+    n = as_int(value, f"{CONFIG}.candidateCount")
     if n < 1:
-        raise invalid(f"{_CONFIG_PARAM}.candidateCount", "at least 1")
+        raise invalid(f"{CONFIG}.candidateCount", "at least 1")
     if n > 1:
         out["n"] = n
 
 
 def _apply_seed(value: Any, out: JSON) -> None:
-    out["seed"] = as_int(value, f"{_CONFIG_PARAM}.seed")
+    out["seed"] = as_int(value, f"{CONFIG}.seed")
 
 
 def _apply_modalities(value: Any, out: JSON) -> None:
-    where = f"{_CONFIG_PARAM}.responseModalities"
-    for i, modality in enumerate(as_list(value, where)):
-        if as_str(modality, f"{where}[{i}]").upper() != "TEXT":
-            raise _refuse(f"{where}[{i}]", f"output of modality `{modality}`")
+    check_text_output(value, f"{CONFIG}.responseModalities", _PROVIDER)
 
 
 def _check_int(value: Any, out: JSON) -> None:
-    as_int(value, f"{_CONFIG_PARAM}.logprobs")  # inert without responseLogprobs, which is refused
+    as_int(value, f"{CONFIG}.logprobs")  # inert without responseLogprobs, which is refused
 
 
 def _only(noop: Callable[[Any], bool], name: str, what: str) -> Callable[[Any, JSON], None]:
@@ -504,7 +309,7 @@ def _only(noop: Callable[[Any], bool], name: str, what: str) -> Callable[[Any, J
 
     def apply(value: Any, out: JSON) -> None:
         if not noop(value):
-            raise _refuse(f"{_CONFIG_PARAM}.{name}", what)
+            raise _refuse(f"{CONFIG}.{name}", what)
 
     return apply
 
@@ -522,7 +327,7 @@ def _together(value: Any, out: JSON) -> None:
 
 
 # Every field of a generationConfig, and what becomes of it.
-_CONFIG: dict[str, Callable[[Any, JSON], None]] = {
+_APPLY: dict[str, Callable[[Any, JSON], None]] = {
     "temperature": _copy_number("temperature", "temperature"),
     "topP": _copy_number("topP", "top_p"),
     "presencePenalty": _copy_number("presencePenalty", "presence_penalty"),
@@ -548,13 +353,13 @@ _CONFIG: dict[str, Callable[[Any, JSON], None]] = {
     "routingConfig": _only(_never, "routingConfig", "Vertex AI's model routing"),
     "modelSelectionConfig": _only(_never, "modelSelectionConfig", "Vertex AI's model selection"),
 }
-_CONFIG_FIELDS = frozenset(_CONFIG)
+_CONFIG_FIELDS = frozenset(_APPLY)
 
 
 def _apply_generation_config(config: JSON, out: JSON) -> None:
     for name, value in config.items():
         if value is not None:
-            _CONFIG[name](value, out)
+            _APPLY[name](value, out)
     _apply_response_format(config, out)
 
 
@@ -562,7 +367,7 @@ def _image_detail(config: JSON) -> str | None:
     resolution = config.get("mediaResolution")
     if resolution is None:
         return None
-    detail: str | None = _enum(resolution, f"{_CONFIG_PARAM}.mediaResolution", _MEDIA_RESOLUTIONS)
+    detail: str | None = enum_value(resolution, f"{CONFIG}.mediaResolution", _MEDIA_RESOLUTIONS)
     return detail
 
 
@@ -570,11 +375,9 @@ def _image_detail(config: JSON) -> str | None:
 
 
 def translate_request(body: JSON, upstream_model: str) -> JSON:
-    if not isinstance(body, dict):
-        raise invalid("body", "a JSON object")
-    request = _message(body, "", _REQUEST_FIELDS)
+    request = read_request(body, _PROVIDER)
     config = request.get("generationConfig")
-    config = {} if config is None else _message(config, _CONFIG_PARAM, _CONFIG_FIELDS)
+    config = {} if config is None else proto_message(config, CONFIG, _CONFIG_FIELDS, _PROVIDER)
     messages = _messages(request.get("contents"), _image_detail(config))
     system = request.get("systemInstruction")
     if system is not None:
@@ -583,25 +386,8 @@ def translate_request(body: JSON, upstream_model: str) -> JSON:
             messages.insert(0, system_message)
     out: JSON = {"model": upstream_model, "messages": messages}
     _apply_generation_config(config, out)
-    tools = request.get("tools")
-    if tools is not None:
-        functions = _functions(tools)
-        if functions:  # OpenAI rejects an empty `tools` list
-            out["tools"] = functions
-    tool_config = request.get("toolConfig")
-    if tool_config is not None:
-        _apply_tool_config(tool_config, out)
-    safety_settings = request.get("safetySettings")
-    if safety_settings is not None:
-        _check_safety_settings(safety_settings)
-    if request.get("cachedContent") is not None:
-        raise _refuse("cachedContent", "content cached with Google (`cachedContent`)")
-    store = request.get("store")
-    if store is not None and as_bool(store, "store"):
-        raise _refuse("store", "storing the response with the provider")
-    labels = request.get("labels")
-    if labels is not None:
-        as_dict(labels, "labels")  # billing labels of Google's: the provider bills its own way
+    _apply_tools(request, out)
+    check_dropped_fields(request, _PROVIDER)
     if request.get("stream") is True:
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}  # else OpenAI streams report no usage
@@ -622,11 +408,6 @@ _FINISH_REASONS = {
 }
 
 
-def _finish_reason(reason: Any) -> str:
-    """Gemini's finishReason for an OpenAI finish_reason."""
-    return gemini_finish_reason(_FINISH_REASONS, reason)
-
-
 def _candidate(choice: JSON, position: int, thoughts: bool) -> JSON:
     message = choice.get("message")
     message = message if isinstance(message, dict) else {}
@@ -642,14 +423,11 @@ def _candidate(choice: JSON, position: int, thoughts: bool) -> JSON:
     for call in tool_calls if isinstance(tool_calls, list) else ():
         function = call.get("function") if isinstance(call, dict) else None
         if isinstance(function, dict):
-            name = nonempty(function.get("name")) or ""
-            parts.append(function_call_part(nonempty(call.get("id")), name, tool_arguments(function.get("arguments"))))
+            arguments = tool_arguments(function.get("arguments"))
+            parts.append(function_call_part(call.get("id"), function.get("name"), arguments))
     index = choice.get("index")
-    return {
-        "content": {"parts": _parts_or_empty(parts), "role": "model"},
-        "finishReason": _finish_reason(choice.get("finish_reason")),
-        "index": index if isinstance(index, int) and not isinstance(index, bool) else position,
-    }
+    index = index if isinstance(index, int) and not isinstance(index, bool) else position
+    return candidate(parts, finish_reason(_FINISH_REASONS, choice.get("finish_reason")), index)
 
 
 def translate_response(body: Any, client_request: JSON) -> tuple[JSON, Usage]:
@@ -658,17 +436,13 @@ def translate_response(body: Any, client_request: JSON) -> tuple[JSON, Usage]:
     body = body if isinstance(body, dict) else {}
     choices = body.get("choices")
     choices = [choice for choice in choices if isinstance(choice, dict)] if isinstance(choices, list) else []
-    thoughts = _include_thoughts(client_request)
+    thoughts = include_thoughts(client_request)
     candidates = [_candidate(choice, position, thoughts) for position, choice in enumerate(choices)]
-    if not candidates:
-        candidates = [{"content": {"parts": _parts_or_empty([]), "role": "model"}, "finishReason": "OTHER", "index": 0}]
     usage = openai_usage(body.get("usage"))
-    return {
-        "candidates": candidates,
-        "usageMetadata": _usage_metadata(usage),
-        "modelVersion": nonempty(body.get("model")) or client_model(client_request),
-        "responseId": _response_id(body.get("id")),
-    }, usage
+    model = nonempty(body.get("model")) or client_model(client_request)
+    if not candidates:
+        candidates = [candidate([], "OTHER")]
+    return generate_content_response(candidates, usage, model, response_id(body.get("id"))), usage
 
 
 # ---------------------------------------------------------------------------------------------
@@ -678,7 +452,7 @@ def translate_response(body: Any, client_request: JSON) -> tuple[JSON, Usage]:
 
 def translate_error(status: int, body: bytes) -> bytes:
     message, _ = read_provider_error(status, body)
-    return _error_body(status, message)
+    return google_error_body(status, message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -700,7 +474,7 @@ class _Choice:
         self.finish_reason: Any = None
 
 
-class OpenAIToGeminiStream(EventStreamTranslator):
+class OpenAIToGeminiStream(GeminiStream):
     """One streamed response: OpenAI chunks in, Gemini `GenerateContentResponse` events out.
 
     Text goes out as it comes. Gemini sends a function call whole, so a call's argument
@@ -711,24 +485,10 @@ class OpenAIToGeminiStream(EventStreamTranslator):
     off before the provider said it finished ends with finishReason OTHER.
     """
 
-    __slots__ = (
-        "_model",
-        "_include_thoughts",
-        "_response_id",
-        "_tail",
-        "_event_ends",
-        "_started",
-        "_choices",
-    )
+    __slots__ = ("_choices",)
 
     def __init__(self, model: str, include_thoughts: bool) -> None:
-        super().__init__()
-        self._model = model
-        self._include_thoughts = include_thoughts
-        self._response_id = ""
-        self._tail = b""  # the end of every event after its candidates
-        self._event_ends: dict[int, bytes] = {}  # candidate index -> the bytes after its parts
-        self._started = False
+        super().__init__(model, include_thoughts)
         self._choices: dict[int, _Choice] = {}
 
     def _on_cut(self, out: list[bytes]) -> None:
@@ -751,7 +511,7 @@ class OpenAIToGeminiStream(EventStreamTranslator):
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             self._usage = openai_usage(usage)
-        if not self._started:
+        if not self._id:
             self._start(chunk.get("id"))
         choices = chunk.get("choices")
         if isinstance(choices, list):
@@ -767,22 +527,20 @@ class OpenAIToGeminiStream(EventStreamTranslator):
             state = self._choices[index] = _Choice()
         delta = choice.get("delta")
         if isinstance(delta, dict):
-            if self._include_thoughts:
-                reasoning = openai_reasoning(delta)
-                if reasoning:
-                    self._send(index, b'{"text":%s,"thought":true}' % orjson.dumps(reasoning), out)
+            if self._thoughts:
+                self._text(openai_reasoning(delta), out, True, index)
             for key in ("content", "refusal"):
-                text = nonempty(delta.get(key))
-                if text:
-                    self._send(index, b'{"text":%s}' % orjson.dumps(text), out)
+                text = delta.get(key)
+                if text:  # most deltas have only one of them
+                    self._text(text, out, False, index)
             tool_calls = delta.get("tool_calls")
             if isinstance(tool_calls, list):
                 for call in tool_calls:
                     if isinstance(call, dict):
                         self._on_tool_call(state, index, call, out)
-        finish_reason = choice.get("finish_reason")
-        if finish_reason is not None:
-            state.finish_reason = finish_reason
+        reason = choice.get("finish_reason")
+        if reason is not None:
+            state.finish_reason = reason
 
     def _on_tool_call(self, state: _Choice, index: int, call: JSON, out: list[bytes]) -> None:
         # OpenAI keys a call's deltas by `index`; a server that sends none keys them by `id`,
@@ -817,54 +575,21 @@ class OpenAIToGeminiStream(EventStreamTranslator):
             return  # not whole yet: its fragments may still come
         if isinstance(args, dict):
             entry[3] = True
-            self._send(index, orjson.dumps(function_call_part(entry[0], entry[1], args)), out)
-
-    def _send(self, index: int, part: bytes, out: list[bytes]) -> None:
-        end = self._event_ends.get(index)
-        if end is None:
-            end = self._event_ends[index] = b'],"role":"model"},"index":%d}],%s' % (index, self._tail)
-        out.append(EVENT_START + part + end)
-
-    def _start(self, completion_id: Any) -> None:
-        self._started = True
-        self._response_id = _response_id(completion_id)
-        self._tail = b'"modelVersion":%s,"responseId":%s}%s' % (
-            orjson.dumps(self._model),
-            orjson.dumps(self._response_id),
-            EVENT_END,
-        )
+            self._send(orjson.dumps(function_call_part(entry[0], entry[1], args)), out, index)
 
     def _end(self, out: list[bytes], done: bool) -> None:
-        if not self._started:
-            self._start(None)
         choices = self._choices or {0: _Choice()}
         candidates = []
         for index in sorted(choices):
             state = choices[index]
             parts = [
-                function_call_part(call_id, name, tool_arguments("".join(fragments) or "{}"))
+                streamed_call_part(call_id, name, fragments, {})
                 for call_id, name, fragments, sent in state.calls.values()
                 if not sent
             ]
-            if state.finish_reason is not None:
-                finish_reason = _finish_reason(state.finish_reason)
-            else:
-                finish_reason = "STOP" if done else "OTHER"  # the provider said [DONE], or nothing
-            candidates.append(
-                {
-                    "content": {"parts": _parts_or_empty(parts), "role": "model"},
-                    "finishReason": finish_reason,
-                    "index": index,
-                }
-            )
-        event = {
-            "candidates": candidates,
-            "usageMetadata": _usage_metadata(self._usage or Usage()),
-            "modelVersion": self._model,
-            "responseId": self._response_id,
-        }
-        out.append(b"data: " + orjson.dumps(event) + EVENT_END)
-        self._ended = True
+            # Without a finish_reason: STOP when the provider said [DONE], OTHER when it said nothing.
+            candidates.append(candidate(parts, finish_reason(_FINISH_REASONS, state.finish_reason, done), index))
+        self._last(candidates, out)
 
 
 class GeminiToOpenAI:
@@ -881,7 +606,7 @@ class GeminiToOpenAI:
 
     def stream(self, client_request: JSON) -> StreamTranslator:
         """Reasoning text goes to the client as `thought` parts when it set `includeThoughts`."""
-        return OpenAIToGeminiStream(client_model(client_request), _include_thoughts(client_request))
+        return OpenAIToGeminiStream(client_model(client_request), include_thoughts(client_request))
 
     def error(self, status: int, body: bytes) -> bytes:
         return translate_error(status, body)

@@ -36,25 +36,16 @@ earlier call with its `tool_call_id`.
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Callable
 from typing import Any
-
-import orjson
 
 from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
     TEXT_SEPARATOR,
-    THINKING_BUDGETS,
     as_bool,
-    as_dict,
     as_int,
-    as_list,
     as_number,
     as_str,
-    block_type,
     client_model,
     count,
     invalid,
@@ -71,22 +62,45 @@ from aiplane.translate.gemini_provider_wire import prompt_blocked as _blocked
 from aiplane.translate.gemini_provider_wire import sign_function_calls as _sign_function_calls
 from aiplane.translate.gemini_provider_wire import stream_error as gemini_stream_error
 from aiplane.translate.openai_wire import (
-    DELTA_END,
-    DONE,
     NOT_JSON,
-    ROLE_DELTA,
+    READ_APART,
+    ChunkStream,
+    FieldRule,
+    Text,
+    answer,
+    apply_fields,
     arguments_json,
-    chunk_prefix,
-    completion_id,
+    assistant_message,
+    cache_breakpoint,
+    checked_hint,
+    completion,
+    conversation,
+    data_url,
     error_event,
-    finish_chunk,
+    file_part,
+    function_tools,
+    image_url,
+    input_audio,
+    is_http_url,
+    max_tokens,
+    parallel_tool_calls,
+    response_format,
+    response_tool_call,
+    stop_sequences,
     stream_settings,
-    usage_chunk,
+    text_content,
+    text_part,
+    thinking_budget,
+    tool_choice,
+    unmapped_fields,
+    user_parts,
 )
 from aiplane.translate.openai_wire import error_body as openai_error_body
 from aiplane.translate.openai_wire import finish_reason as openai_finish_reason
-from aiplane.translate.sse import EventStreamTranslator, SSEEvent
+from aiplane.translate.sse import SSEEvent
 
+PROVIDER = "Gemini generateContent"  # how refusals name the provider's API
+_TAKES = "Gemini takes a function call's args as an object"
 _AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mp3"}  # OpenAI's `input_audio` formats
 
 # ---------------------------------------------------------------------------------------------
@@ -95,165 +109,70 @@ _AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mp3"}  # OpenAI's `input_audio
 
 
 def _refuse(param: str, what: str) -> UnsupportedFeature:
-    return refuse(param, what, "Gemini generateContent")
+    return refuse(param, what, PROVIDER)
 
 
-def _check_breakpoint(part: JSON, param: str) -> None:
-    # OpenAI's explicit cache breakpoint is a cost hint; Gemini caches repeated prefixes itself.
-    breakpoint = part.get("prompt_cache_breakpoint")
-    if breakpoint is not None:
-        as_dict(breakpoint, f"{param}.prompt_cache_breakpoint")
-
-
-def _text(part: JSON, param: str) -> str:
-    _check_breakpoint(part, param)
-    return as_str(part.get("text"), f"{param}.text")
-
-
-def _data_url(url: str, param: str) -> tuple[str, str] | None:
-    """The media type and base64 data of a `data:` URL; None for any other URL."""
-    if url[:5].lower() != "data:":
-        return None
-    header, comma, data = url[5:].partition(",")
-    media_type, *parameters = header.split(";")
-    if not comma or not parameters or parameters[-1].lower() != "base64":
-        raise _refuse(param, "a data URL that is not base64-encoded")
+def _inline_data(found: tuple[str, str], param: str) -> JSON:
+    """An `inlineData` part for a data URL's media type and data: Gemini wants the type."""
+    media_type, data = found
     if not media_type:
         raise _refuse(param, "a data URL without a media type")
-    return media_type, data
+    return {"inlineData": {"mimeType": media_type, "data": data}}
 
 
 def _image_part(part: JSON, param: str) -> JSON:
-    _check_breakpoint(part, param)
-    image_url = as_dict(part.get("image_url"), f"{param}.image_url")
-    where = f"{param}.image_url.url"
-    url = as_str(image_url.get("url"), where)
-    data_url = _data_url(url, where)
-    if data_url is not None:
-        return {"inlineData": {"mimeType": data_url[0], "data": data_url[1]}}
-    if not url[:8].lower().startswith(("https://", "http://")):
+    cache_breakpoint(part, param)  # checked: see `_user_parts`
+    url, where = image_url(part, param)
+    found = data_url(url, where, PROVIDER)
+    if found is not None:
+        return _inline_data(found, where)
+    if not is_http_url(url):
         raise _refuse(where, "an image URL that is neither http(s) nor a data URL")
     # Gemini fetches public and signed http(s) URLs given as `fileData`.
     return file_data(url)
 
 
 def _file_part(part: JSON, param: str) -> JSON:
-    _check_breakpoint(part, param)
-    file = as_dict(part.get("file"), f"{param}.file")
-    file_data = file.get("file_data")
-    where = f"{param}.file.file_data"
-    if file_data is None and file.get("file_id") is not None:
-        raise _refuse(f"{param}.file.file_id", "a file by id (OpenAI's file store is not Gemini's)")
-    data_url = _data_url(as_str(file_data, where), where)
-    if data_url is None:
+    cache_breakpoint(part, param)
+    found, _, where = file_part(part, param, PROVIDER, "Gemini")  # Gemini's inline data has no name
+    if found is None:
         raise _refuse(where, "a file that is not in a base64 data URL")
-    filename = file.get("filename")
-    if filename is not None:
-        as_str(filename, f"{param}.file.filename")  # Gemini's inline data has no name
-    return {"inlineData": {"mimeType": data_url[0], "data": data_url[1]}}
+    return _inline_data(found, where)
 
 
-def _audio_part(part: JSON, param: str) -> JSON:
-    audio = as_dict(part.get("input_audio"), f"{param}.input_audio")
-    audio_format = audio.get("format")
-    if not isinstance(audio_format, str) or audio_format not in _AUDIO_TYPES:
-        raise invalid(f"{param}.input_audio.format", "`wav` or `mp3`")
-    data = as_str(audio.get("data"), f"{param}.input_audio.data")
-    return {"inlineData": {"mimeType": _AUDIO_TYPES[audio_format], "data": data}}
+_USER_PARTS = ("text", "image_url", "file", "input_audio")
 
 
 def _user_parts(content: Any, param: str) -> list[JSON]:
+    # A part's cache breakpoint is checked, and dropped: OpenAI's explicit breakpoint is a cost
+    # hint, and Gemini caches repeated prefixes by itself.
     if isinstance(content, str):
         # Gemini refuses a part without data, which an empty text is.
         return [{"text": content}] if content else []
-    if not isinstance(content, list):
-        raise invalid(param, "a string or a list of content parts")
     parts = []
-    for i, part in enumerate(content):
-        where = f"{param}[{i}]"
-        kind = block_type(part, where)
+    for kind, part, where in user_parts(content, param, _USER_PARTS, PROVIDER):
         if kind == "text":
-            text = _text(part, where)
+            text, _ = text_part(part, where)
             if text:
                 parts.append({"text": text})
         elif kind == "image_url":
             parts.append(_image_part(part, where))
         elif kind == "file":
             parts.append(_file_part(part, where))
-        elif kind == "input_audio":
-            parts.append(_audio_part(part, where))
         else:
-            raise _refuse(f"{where}.type", f"a `{kind}` part")
+            audio_format, data = input_audio(part, where)
+            parts.append({"inlineData": {"mimeType": _AUDIO_TYPES[audio_format], "data": data}})
     return parts
 
 
-def _texts(content: Any, param: str) -> list[str]:
-    """The content of a system, developer or tool message: a string or text parts."""
-    if isinstance(content, str):
-        return [content]
-    if not isinstance(content, list):
-        raise invalid(param, "a string or a list of text parts")
-    texts = []
-    for i, part in enumerate(content):
-        where = f"{param}[{i}]"
-        kind = block_type(part, where)
-        if kind != "text":
-            raise _refuse(f"{where}.type", f"a `{kind}` part here")
-        texts.append(_text(part, where))
-    return texts
-
-
-def _function_call(call: Any, param: str, call_names: dict[str, str]) -> JSON:
-    kind = as_dict(call, param).get("type", "function")
-    if kind != "function":
-        raise _refuse(f"{param}.type", f"a `{kind}` tool call")
-    function = as_dict(call.get("function"), f"{param}.function")
-    where = f"{param}.function.arguments"
-    arguments = as_str(function.get("arguments"), where)
-    try:
-        # Some clients send "" for a call without arguments; OpenAI's models send "{}".
-        args = orjson.loads(arguments) if arguments.strip() else {}
-    except orjson.JSONDecodeError:
-        args = None
-    if not isinstance(args, dict):
-        raise invalid(where, "a JSON object in a string (Gemini takes a function call's args as an object)")
-    call_id = as_str(call.get("id"), f"{param}.id")
-    name = as_str(function.get("name"), f"{param}.function.name")
-    call_names[call_id] = name
-    return {"functionCall": {"name": name, "args": args}}
-
-
 def _model_parts(message: JSON, param: str, call_names: dict[str, str]) -> list[JSON]:
-    for name in ("function_call", "audio"):
-        if message.get(name) is not None:
-            raise _refuse(f"{param}.{name}", f"an assistant message's `{name}`")
-    content = message.get("content")
-    parts: list[JSON] = []
-    if isinstance(content, str):
-        if content:
-            parts.append({"text": content})
-    elif isinstance(content, list):
-        for i, part in enumerate(content):
-            where = f"{param}.content[{i}]"
-            kind = block_type(part, where)
-            if kind == "text":
-                text = _text(part, where)
-            elif kind == "refusal":
-                text = as_str(part.get("refusal"), f"{where}.refusal")
-            else:
-                raise _refuse(f"{where}.type", f"a `{kind}` part in an assistant message")
-            if text:
-                parts.append({"text": text})
-    elif content is not None:
-        raise invalid(f"{param}.content", "a string, a list of content parts or null")
-    refusal = message.get("refusal")
-    if refusal is not None and as_str(refusal, f"{param}.refusal"):
-        parts.append({"text": refusal})
-    tool_calls = message.get("tool_calls")
-    if tool_calls is not None:
-        where = f"{param}.tool_calls"
-        for i, call in enumerate(as_list(tool_calls, where)):
-            parts.append(_function_call(call, f"{where}[{i}]", call_names))
+    texts, calls = assistant_message(message, param, PROVIDER, _TAKES)
+    parts = []
+    for text, _ in texts:
+        parts.append({"text": text})
+    for call_id, name, args in calls:
+        call_names[call_id] = name
+        parts.append({"functionCall": {"name": name, "args": args}})
     return parts
 
 
@@ -263,31 +182,23 @@ def _function_response(message: JSON, param: str, call_names: dict[str, str]) ->
     if name is None:
         raise invalid(where, "the id of a tool call in an earlier assistant message (Gemini wants the function's name)")
     content = message.get("content")
-    text = content if isinstance(content, str) else TEXT_SEPARATOR.join(_texts(content, f"{param}.content"))
+    if not isinstance(content, str):
+        content = TEXT_SEPARATOR.join(text for text, _ in text_content(content, f"{param}.content", PROVIDER))
     # Gemini takes an object: its `output` key holds a function's output (its `error` key, an error).
-    return {"functionResponse": {"name": name, "response": {"output": text}}}
+    return {"functionResponse": {"name": name, "response": {"output": content}}}
 
 
 def _apply_messages(value: Any, out: JSON) -> None:
-    system: list[str] = []
+    system: list[Text] = []
     turns: list[JSON] = []
     call_names: dict[str, str] = {}  # tool call id -> function name
-    for i, message in enumerate(as_list(value, "messages")):
-        where = f"messages[{i}]"
-        role = as_dict(message, where).get("role")
+    for role, message, where in conversation(value, system, PROVIDER):
         if role == "user":
             parts = _user_parts(message.get("content"), f"{where}.content")
         elif role == "assistant":
             role, parts = "model", _model_parts(message, where, call_names)
-        elif role == "tool":
-            role, parts = "user", [_function_response(message, where, call_names)]
-        elif role in ("system", "developer"):
-            # Gemini has one system instruction, before the conversation: instructions given
-            # later in it join the instruction, in their order.
-            system.extend(_texts(message.get("content"), f"{where}.content"))
-            continue
         else:
-            raise invalid(f"{where}.role", "`system`, `developer`, `user`, `assistant` or `tool`")
+            role, parts = "user", [_function_response(message, where, call_names)]
         if not parts:
             continue  # an empty message: Gemini refuses a turn without parts
         if turns and turns[-1]["role"] == role:
@@ -297,28 +208,20 @@ def _apply_messages(value: Any, out: JSON) -> None:
     if not turns:
         raise invalid("messages", "a list with a user or assistant message that says something")
     _sign_function_calls(turns)
-    text = TEXT_SEPARATOR.join(text for text in system if text)
+    text = TEXT_SEPARATOR.join(text for text, _ in system if text)
     if text:
         out["systemInstruction"] = {"parts": [{"text": text}]}
     out["contents"] = turns
 
 
-def _function_declaration(tool: Any, param: str) -> JSON:
-    kind = as_dict(tool, param).get("type")
-    if kind != "function":
-        raise _refuse(f"{param}.type", f"a `{kind}` tool")
-    function = as_dict(tool.get("function"), f"{param}.function")
-    out: JSON = {"name": as_str(function.get("name"), f"{param}.function.name")}
-    description = function.get("description")
+def _function_declaration(name: str, description: str | None, parameters: JSON | None, strict: bool) -> JSON:
+    # `strict` is dropped: Gemini has no per-function strict mode.
+    out: JSON = {"name": name}
     if description is not None:
-        out["description"] = as_str(description, f"{param}.function.description")
-    parameters = function.get("parameters")
+        out["description"] = description
     if parameters is not None:
         # Full JSON Schema, as OpenAI takes it; `parameters` would want Gemini's OpenAPI subset.
-        out["parametersJsonSchema"] = as_dict(parameters, f"{param}.function.parameters")
-    strict = function.get("strict")
-    if strict is not None:
-        as_bool(strict, f"{param}.function.strict")  # Gemini has no per-function strict mode
+        out["parametersJsonSchema"] = parameters
     return out
 
 
@@ -326,80 +229,58 @@ _CALLING_MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 
 
 def _function_calling_config(value: Any) -> JSON:
-    if isinstance(value, str):
-        if value not in _CALLING_MODES:
-            raise invalid("tool_choice", "`auto`, `required`, `none` or a named function")
-        return {"mode": _CALLING_MODES[value]}
-    kind = as_dict(value, "tool_choice").get("type")
-    if kind == "function":
-        function = as_dict(value.get("function"), "tool_choice.function")
-        name = as_str(function.get("name"), "tool_choice.function.name")
+    mode, name = tool_choice(value, PROVIDER)
+    if name is not None:
         return {"mode": "ANY", "allowedFunctionNames": [name]}
-    if kind in ("allowed_tools", "custom"):
-        raise _refuse("tool_choice.type", f"a tool_choice of type `{kind}`")
-    raise invalid("tool_choice.type", "`function`")
+    return {"mode": _CALLING_MODES[mode]}
 
 
 def _apply_tools(body: JSON, out: JSON) -> None:
-    value, choice = body.get("tools"), body.get("tool_choice")
-    parallel = body.get("parallel_tool_calls")
-    if parallel is not None:
-        as_bool(parallel, "parallel_tool_calls")
-    tools = [] if value is None else as_list(value, "tools")
-    declarations = [_function_declaration(tool, f"tools[{i}]") for i, tool in enumerate(tools)]
+    choice = body.get("tool_choice")
+    parallel_tool_calls(body)  # checked: a hint, see the module's docstring
+    declarations = function_tools(body.get("tools"), PROVIDER, _function_declaration)
     config = None if choice is None else _function_calling_config(choice)  # checked even without tools
     apply_function_tools(declarations, config, out)
 
 
 def _apply_max_tokens(body: JSON, config: JSON) -> None:
-    limit = body.get("max_completion_tokens")
-    name = "max_completion_tokens"
-    if limit is None:
-        limit, name = body.get("max_tokens"), "max_tokens"
+    limit = max_tokens(body)
     if limit is not None:
         # Like OpenAI's reasoning tokens, Gemini's thinking counts in the output limit.
-        config["maxOutputTokens"] = as_int(limit, name)
+        config["maxOutputTokens"] = limit
 
 
 def _apply_reasoning_effort(value: Any, config: JSON) -> None:
-    if value == "none":
-        config["thinkingConfig"] = {"thinkingBudget": 0}  # a model that must think answers 400
-    elif isinstance(value, str) and value in THINKING_BUDGETS:
-        budget = min(THINKING_BUDGETS[value], MAX_THINKING_BUDGET)
-        # Thought summaries come back as `reasoning_content`, as Anthropic's thinking does.
-        config["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": True}
+    budget = thinking_budget(value)
+    if not budget:
+        config["thinkingConfig"] = {"thinkingBudget": 0}  # `none`: a model that must think answers 400
     else:
-        raise invalid("reasoning_effort", f"one of `none`, `{'`, `'.join(THINKING_BUDGETS)}`")
+        # Thought summaries come back as `reasoning_content`, as Anthropic's thinking does.
+        config["thinkingConfig"] = {"thinkingBudget": min(budget, MAX_THINKING_BUDGET), "includeThoughts": True}
 
 
 def _apply_stop(value: Any, config: JSON) -> None:
-    stops = [value] if isinstance(value, str) else as_list(value, "stop")
-    stops = [as_str(stop, f"stop[{i}]") for i, stop in enumerate(stops)]
+    stops = stop_sequences(value)
     if stops:
         config["stopSequences"] = stops
 
 
 def _apply_response_format(value: Any, config: JSON) -> None:
-    kind = as_dict(value, "response_format").get("type")
-    if kind == "json_schema":
-        spec = as_dict(value.get("json_schema"), "response_format.json_schema")
-        schema = as_dict(spec.get("schema"), "response_format.json_schema.schema")
+    kind, spec = response_format(value)
+    if kind != "text":
         config["responseMimeType"] = "application/json"
-        config["responseJsonSchema"] = schema  # full JSON Schema, as `parametersJsonSchema`
-    elif kind == "json_object":
-        config["responseMimeType"] = "application/json"
-    elif kind != "text":
-        raise invalid("response_format.type", "`text`, `json_schema` or `json_object`")
+    if spec is not None:
+        config["responseJsonSchema"] = spec["schema"]  # full JSON Schema, as `parametersJsonSchema`
 
 
-def _number(name: str, key: str) -> Callable[[Any, JSON], None]:
+def _number(name: str, key: str) -> FieldRule:
     def apply(value: Any, config: JSON) -> None:
         config[key] = as_number(value, name)
 
     return apply
 
 
-def _penalty(name: str, key: str) -> Callable[[Any, JSON], None]:
+def _penalty(name: str, key: str) -> FieldRule:
     def apply(value: Any, config: JSON) -> None:
         # Zero asks for nothing, and not every Gemini model takes penalties: it is not sent.
         if as_number(value, name):
@@ -412,42 +293,10 @@ def _apply_seed(value: Any, config: JSON) -> None:
     config["seed"] = as_int(value, "seed")
 
 
-def _apply_stream(value: Any, config: JSON) -> None:
-    as_bool(value, "stream")  # the path streams, not the body
-
-
-def _ignore(value: Any, config: JSON) -> None:
-    """A hint the provider may ignore anyway."""
-
-
-def _check_str(name: str) -> Callable[[Any, JSON], None]:
-    def apply(value: Any, config: JSON) -> None:
-        as_str(value, name)  # a hint Gemini has no field for
-
-    return apply
-
-
-def _only(noop: Callable[[Any], bool], name: str, what: str) -> Callable[[Any, JSON], None]:
-    """A field the provider cannot honour, accepted with the one value that asks for nothing."""
-
-    def apply(value: Any, config: JSON) -> None:
-        if not noop(value):
-            raise _refuse(name, what)
-
-    return apply
-
-
-def _never(value: Any) -> bool:
-    return False
-
-
 # Every top-level field a request may have, and what becomes of it (a null one asks for
-# nothing): most set a `generationConfig` field. These are translated apart:
-_TRANSLATED_APART = frozenset(
-    {"messages", "tools", "tool_choice", "parallel_tool_calls", "max_tokens", "max_completion_tokens"}
-)
-_FIELDS: dict[str, Callable[[Any, JSON], None]] = {
-    "model": _ignore,  # the path names the upstream model
+# nothing): most set a `generationConfig` field. Those in `READ_APART` are translated apart.
+_FIELDS: dict[str, FieldRule] = {
+    **unmapped_fields(PROVIDER),
     "stop": _apply_stop,
     "temperature": _number("temperature", "temperature"),
     "top_p": _number("top_p", "topP"),
@@ -456,28 +305,9 @@ _FIELDS: dict[str, Callable[[Any, JSON], None]] = {
     "frequency_penalty": _penalty("frequency_penalty", "frequencyPenalty"),
     "response_format": _apply_response_format,
     "reasoning_effort": _apply_reasoning_effort,
-    "stream": _apply_stream,
-    "stream_options": _ignore,
-    "user": _check_str("user"),
-    "safety_identifier": _check_str("safety_identifier"),
-    "metadata": _ignore,
-    "service_tier": _ignore,
-    "prompt_cache_key": _ignore,
-    "prompt_cache_retention": _ignore,
-    "prompt_cache_options": _ignore,
-    "n": _only(lambda n: type(n) is int and n == 1, "n", "more than one choice (`n` above 1)"),
-    "logprobs": _only(lambda v: v is False, "logprobs", "log probabilities"),
-    "top_logprobs": _only(lambda v: type(v) is int and v == 0, "top_logprobs", "log probabilities"),
-    "logit_bias": _only(lambda v: v == {}, "logit_bias", "`logit_bias`"),
-    "modalities": _only(lambda v: v == ["text"], "modalities", "an output modality other than text"),
-    "audio": _only(_never, "audio", "audio output"),
-    "prediction": _only(_never, "prediction", "a predicted output"),
-    "web_search_options": _only(_never, "web_search_options", "OpenAI's web search"),
-    "store": _only(lambda v: v is False, "store", "storing the completion with the provider"),
-    "moderation": _only(_never, "moderation", "OpenAI's moderation"),
-    "verbosity": _only(lambda v: v == "medium", "verbosity", "a verbosity other than `medium`"),
-    "functions": _only(_never, "functions", "the deprecated `functions` (send `tools`)"),
-    "function_call": _only(_never, "function_call", "the deprecated `function_call` (send `tool_choice`)"),
+    "stream": checked_hint(as_bool, "stream"),  # the path streams, not the body
+    "user": checked_hint(as_str, "user"),  # hints Gemini has no field for
+    "safety_identifier": checked_hint(as_str, "safety_identifier"),
 }
 
 
@@ -487,13 +317,7 @@ def translate_request(body: JSON) -> JSON:
     out: JSON = {}
     _apply_messages(body.get("messages"), out)
     config: JSON = {}
-    for name, value in body.items():
-        apply = _FIELDS.get(name)
-        if apply is not None:
-            if value is not None:
-                apply(value, config)
-        elif name not in _TRANSLATED_APART:
-            raise _refuse(name, f"`{name}`")
+    apply_fields(body, _FIELDS, READ_APART, config, PROVIDER)
     _apply_tools(body, out)
     _apply_max_tokens(body, config)
     if config:
@@ -528,27 +352,29 @@ def _finish_reason(finish_reason: Any, used_tools: bool) -> str:
     return openai_finish_reason(_FINISH_REASONS, finish_reason, used_tools)
 
 
-def _usage(value: Any) -> tuple[JSON, Usage]:
-    """Gemini's usageMetadata as OpenAI's wire usage and the common record.
-
-    Gemini's promptTokenCount counts the cached tokens too, as OpenAI's prompt_tokens do;
-    its thinking tokens are counted apart from the candidates', where OpenAI's completion
-    tokens count both and say how many were reasoning.
-    """
+def _usage(value: Any) -> Usage:
+    """Gemini's usageMetadata as the common record: its promptTokenCount counts the cached
+    tokens too, as the record's input tokens do; its thinking tokens are counted apart from the
+    candidates', where the record's output tokens count both and say how many were reasoning."""
     usage = value if isinstance(value, dict) else {}
-    prompt = count(usage.get("promptTokenCount"))
-    cached = count(usage.get("cachedContentTokenCount"))
     thoughts = count(usage.get("thoughtsTokenCount"))
-    completion = count(usage.get("candidatesTokenCount")) + thoughts
-    wire = {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
-        "completion_tokens_details": {"reasoning_tokens": thoughts},
+    return Usage(
+        input_tokens=count(usage.get("promptTokenCount")),
+        output_tokens=count(usage.get("candidatesTokenCount")) + thoughts,
+        cached_input_tokens=count(usage.get("cachedContentTokenCount")),
+        reasoning_tokens=thoughts,
+    )
+
+
+def _openai_usage(usage: Usage) -> JSON:
+    """The common record as OpenAI's usage, which says, as Gemini does, how many tokens were reasoning."""
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_input_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
     }
-    common = Usage(input_tokens=prompt, output_tokens=completion, cached_input_tokens=cached, reasoning_tokens=thoughts)
-    return wire, common
 
 
 def translate_response(body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
@@ -564,29 +390,16 @@ def translate_response(body: JSON, client_request: JSON) -> tuple[JSON, Usage]:
             (thoughts if part.get("thought") is True else texts).append(text)
         call = part.get("functionCall")
         if isinstance(call, dict):
-            function = {"name": nonempty(call.get("name")) or "", "arguments": arguments_json(call.get("args"))}
-            call_id = nonempty(call.get("id")) or f"call_{uuid.uuid4().hex}"
-            tool_calls.append({"id": call_id, "type": "function", "function": function})
+            tool_calls.append(response_tool_call(call.get("id"), call.get("name"), call.get("args")))
         # Inline data, executable code and other parts have nothing for an OpenAI client.
-    # Text parts are one answer cut where Gemini's chunks or a function call fell.
-    message: JSON = {"role": "assistant", "content": "".join(texts) if texts else None, "refusal": None}
-    if thoughts:
-        message["reasoning_content"] = "".join(thoughts)
-    if tool_calls:
-        message["tool_calls"] = tool_calls
     if candidate is None and _blocked(body):
-        finish_reason = "content_filter"  # the client still learns the prompt tokens it paid for
+        reason = "content_filter"  # the client still learns the prompt tokens it paid for
     else:
-        finish_reason = _finish_reason(None if candidate is None else candidate.get("finishReason"), bool(tool_calls))
-    wire_usage, usage = _usage(body.get("usageMetadata"))
-    return {
-        "id": completion_id(body.get("responseId")),
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": nonempty(body.get("modelVersion")) or client_model(client_request),
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
-        "usage": wire_usage,
-    }, usage
+        reason = _finish_reason(None if candidate is None else candidate.get("finishReason"), bool(tool_calls))
+    usage = _usage(body.get("usageMetadata"))
+    model = nonempty(body.get("modelVersion")) or client_model(client_request)
+    message = answer(texts, thoughts, tool_calls)
+    return completion(body.get("responseId"), model, message, reason, _openai_usage(usage)), usage
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,39 +424,16 @@ def _stream_error(error: Any) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
-class GeminiToOpenAIStream(EventStreamTranslator):
-    """One streamed response: Gemini events in, OpenAI chunks out.
+class GeminiToOpenAIStream(ChunkStream):
+    """One streamed response: Gemini events in, OpenAI chunks out (see `ChunkStream`).
 
     Each Gemini event is a whole GenerateContentResponse holding the next parts of the answer;
     a function call comes whole, in one part. The event with a `finishReason` is the last;
-    Gemini sends no other end. Every chunk repeats the completion's id, creation time and
-    model, so the bytes before each delta are computed once, when the stream starts. The
-    stream ends with a usage chunk (`choices: []`) only when the client set
-    `stream_options.include_usage`, as OpenAI does: a client loop that reads
-    `chunk.choices[0]` must not meet a chunk without choices.
+    Gemini sends no other end. The completion starts with the first event.
     """
 
-    __slots__ = (
-        "_model",
-        "_include_usage",
-        "_created",
-        "_completion_id",
-        "_prefix",
-        "_started",
-        "_tool_calls",
-        "_usage_metadata",
-    )
-
-    def __init__(self, model: str, include_usage: bool) -> None:
-        super().__init__()
-        self._model = model
-        self._include_usage = include_usage
-        self._created = int(time.time())
-        self._completion_id = ""
-        self._prefix = b""  # a chunk up to its delta
-        self._started = False
-        self._tool_calls = 0
-        self._usage_metadata: JSON | None = None
+    __slots__ = ()
+    _wire_usage = staticmethod(_openai_usage)
 
     def _on_cut(self, out: list[bytes]) -> None:
         # The stream ended without a finish reason: cut off, or a compatible server's.
@@ -661,9 +451,7 @@ class GeminiToOpenAIStream(EventStreamTranslator):
         self._start(event.get("responseId"), out)
         usage = event.get("usageMetadata")
         if isinstance(usage, dict):
-            # Gemini's counts are cumulative: the latest stand.
-            self._usage_metadata = usage
-            self._usage = _usage(usage)[1]
+            self._usage = _usage(usage)  # Gemini's counts are cumulative: the latest stand
         candidate = _candidate(event)
         if candidate is None:
             if _blocked(event):
@@ -677,38 +465,15 @@ class GeminiToOpenAIStream(EventStreamTranslator):
             self._end(_finish_reason(finish_reason, self._tool_calls > 0), out)
 
     def _on_part(self, part: JSON, out: list[bytes]) -> None:
-        text = nonempty(part.get("text"))
-        if text:
-            field = b'{"reasoning_content":' if part.get("thought") is True else b'{"content":'
-            out.append(self._prefix + field + orjson.dumps(text) + DELTA_END)
+        self._text(b'{"reasoning_content":' if part.get("thought") is True else b'{"content":', part.get("text"), out)
         call = part.get("functionCall")
         if isinstance(call, dict):
-            n = self._tool_calls
-            self._tool_calls += 1
-            tool_call = {
-                "index": n,
-                "id": nonempty(call.get("id")) or f"call_{self._completion_id}_{n}",
-                "type": "function",
-                "function": {"name": nonempty(call.get("name")) or "", "arguments": arguments_json(call.get("args"))},
-            }
-            out.append(self._prefix + b'{"tool_calls":[' + orjson.dumps(tool_call) + b"]" + DELTA_END)
+            self._tool_call(call.get("id"), call.get("name"), arguments_json(call.get("args")), out)
         # Thought signatures (OpenAI clients cannot send them back), inline data and code parts are dropped.
 
-    def _start(self, response_id: Any, out: list[bytes]) -> None:
-        if self._started:
-            return
-        self._started = True
-        self._completion_id = completion_id(response_id)
-        self._prefix = chunk_prefix(self._completion_id, self._created, self._model)
-        out.append(self._prefix + ROLE_DELTA)
-
     def _end(self, finish_reason: str, out: list[bytes]) -> None:
-        self._start(None, out)
-        out.append(finish_chunk(self._prefix, finish_reason))
-        if self._include_usage:
-            out.append(usage_chunk(self._completion_id, self._created, self._model, _usage(self._usage_metadata)[0]))
-        out.append(DONE)
-        self._ended = True
+        self._finish(finish_reason, out)
+        self._done(out)
 
 
 class OpenAIToGemini:
