@@ -165,6 +165,18 @@ def provider_dialect(interface: str) -> str:
 
 # Every header a client may carry a key in; a request not passing the client's key through keeps none of them.
 CREDENTIAL_HEADERS = ("authorization", "x-api-key", "x-goog-api-key", "api-key")
+
+
+def client_key(headers: Mapping[str, str]) -> str | None:
+    """The key a client sent, in whichever dialect's header: `authorization: Bearer K`,
+    `x-api-key`, `x-goog-api-key` or `api-key`."""
+    for name in CREDENTIAL_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value[7:] if name == "authorization" and value[:7].lower() == "bearer " else value
+    return None
+
+
 # Headers that sign an AWS request; a signed request carries only the gateway's own.
 AWS_SIGNATURE_HEADERS = ("x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 

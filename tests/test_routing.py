@@ -309,3 +309,22 @@ def test_bedrock_without_credentials_is_disabled_naming_the_variable():
     routes = RoutingTable(parse_policy(policy, env=env), env=env)
     route = routes.resolve("anthropic.claude-3-5-sonnet-20240620-v1:0").route
     assert route.disabled == "environment variable AWS_ACCESS_KEY_ID is not set" and route.signer is None
+
+
+def test_a_passthrough_provider_gets_the_clients_key_in_its_own_dialects_header():
+    # An Anthropic client's x-api-key, for an OpenAI-compatible provider that takes the client's own key.
+    t = table()
+    decision = decisions.on_request_headers(t, headers("POST", "/v1/messages", anthropic_version="2023-06-01", x_api_key="sk-user"))
+    body = HttpBody(body=orjson.dumps({"model": "llama3", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]}), end_of_stream=True)
+    response = decisions.on_request_body(t, decision.exchange, body)
+    assert mutation_of(response)["authorization"] == "Bearer sk-user"
+    assert {"x-api-key", "x-goog-api-key", "api-key"} <= set(response.request_body.response.header_mutation.remove_headers)
+    assert "authorization" not in response.request_body.response.header_mutation.remove_headers
+
+
+def test_an_openai_client_keeps_its_own_authorization_on_a_passthrough_provider_of_its_dialect():
+    t = table()
+    decision = decisions.on_request_headers(t, headers("POST", "/v1/chat/completions", authorization="Bearer sk-user"))
+    response = decisions.on_request_body(t, decision.exchange, HttpBody(body=b'{"model": "llama3"}', end_of_stream=True))
+    assert "authorization" not in mutation_of(response)  # untouched: Envoy forwards the client's own header
+    assert "authorization" not in response.request_body.response.header_mutation.remove_headers

@@ -34,12 +34,14 @@ from aiplane.dialects import (
     ANTHROPIC,
     CHAT,
     COUNT_TOKENS,
+    CREDENTIAL_HEADERS,
     EMBEDDING_TRANSLATORS,
     EMBEDDINGS,
     TRANSLATORS,
     ClientCall,
     can_serve,
     client_call,
+    client_key,
 )
 from aiplane.extproc import replies
 from aiplane.extproc.routing import RoutingTable, header
@@ -94,6 +96,7 @@ class Exchange:
     translator: Translator | EmbeddingTranslator | None = None  # None: the provider speaks the client's dialect
     stream: StreamTranslator | None = None
     error_status: int = 0  # the provider's status when it answered with an error
+    client_key: str | None = None  # the key the client sent, for a provider that takes the client's own
 
     @property
     def client(self) -> str:
@@ -115,14 +118,14 @@ def _pseudo_headers(headers: HttpHeaders, *names: str) -> dict[str, str]:
 
 
 def on_request_headers(table: RoutingTable, headers: HttpHeaders) -> HeadersDecision:
-    found = _pseudo_headers(headers, ":method", ":path", "anthropic-version")
+    found = _pseudo_headers(headers, ":method", ":path", "anthropic-version", *CREDENTIAL_HEADERS)
     method, path = found.get(":method", ""), found.get(":path", "").partition("?")[0]
     call = client_call(method, path)
     if call is not None:
         if headers.end_of_stream:
             return HeadersDecision(replies.malformed_json(call.dialect, "the body is empty"), None)
         response = _SEE_RESPONSE_HEADERS if call.dialect in table.translating_clients else CONTINUE_HEADERS
-        return HeadersDecision(response, Exchange(call))
+        return HeadersDecision(response, Exchange(call, client_key=client_key(found)))
     if method == "GET" and path in _MODEL_LISTS:
         if path == GEMINI_MODELS:
             body = table.gemini_models_body
@@ -181,6 +184,8 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
         except UnsupportedFeature as exc:
             return replies.unsupported_feature(client, exc.param, exc.message)
         common.header_mutation.remove_headers.extend(_CLIENT_ONLY_HEADERS.get(client, ()))
+        if route.passthrough_key is not None and exchange.client_key:
+            _pass_key_on(common.header_mutation, route.passthrough_key, exchange.client_key)
         exchange.request, exchange.translator, doc = doc, translator, translated
     elif call.model is None and resolution.upstream_model != model:
         doc["model"] = resolution.upstream_model
@@ -197,6 +202,13 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
         # Signed last: the signature covers the body exactly as sent.
         set_headers.extend(header(k, v) for k, v in route.signer.headers("POST", path, new_body))
     return ProcessingResponse(request_body=BodyResponse(response=common))
+
+
+def _pass_key_on(mutation: HeaderMutation, key_header: tuple[str, str], key: str) -> None:
+    """The client's own key, moved into the header the provider's dialect takes it in."""
+    name, prefix = key_header
+    mutation.set_headers.append(header(name, prefix + key))
+    mutation.remove_headers.extend(other for other in CREDENTIAL_HEADERS if other != name)
 
 
 def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingResponse:

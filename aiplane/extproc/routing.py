@@ -56,6 +56,9 @@ class Route:
     # upstream paths by what they serve (see `ProviderApi.paths`); `{model}` in them names the model.
     paths: Mapping[str, str]
     signer: SigV4Signer | None = None  # signs each request once its body is final (Bedrock)
+    # (header, prefix) the provider takes a key in, when it takes the client's own (passthrough_auth):
+    # a client of another dialect sent it in its own dialect's header.
+    passthrough_key: tuple[str, str] | None = None
 
     def path_for(self, upstream_model: str, serving: str) -> str | None:
         """The path for `chat`, `stream`, `embeddings` or `count_tokens`; None when the provider has none."""
@@ -102,6 +105,7 @@ def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str,
         disabled=disabled,
         paths=paths,
         signer=signer,
+        passthrough_key=(api.key_header, api.key_prefix) if entry.passthrough_auth else None,
     )
 
 
