@@ -634,7 +634,7 @@ def test_stream_blocks_without_stops_and_a_tool_without_a_start_still_alternate(
         ("validationException", {"message": "Bad input"}, "invalid_request_error", "Bad input"),
         ("internalServerException", {"Message": "Oops"}, "api_error", "Oops"),
         ("serviceUnavailableException", {"message": "Busy"}, "overloaded_error", "Busy"),
-        ("modelStreamErrorException", {"message": "Stream broke", "originalStatusCode": 500}, "invalid_request_error", "Stream broke"),
+        ("modelStreamErrorException", {"message": "Stream broke", "originalStatusCode": 500}, "api_error", "Stream broke"),
         ("aFutureException", b"", "api_error", "Bedrock reported aFutureException"),
     ],
 )
@@ -679,7 +679,7 @@ def test_golden_error() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error_type"),
-    [(400, "invalid_request_error"), (403, "permission_error"), (404, "not_found_error"), (408, "invalid_request_error"), (424, "invalid_request_error"), (429, "rate_limit_error"), (500, "api_error"), (503, "overloaded_error")],
+    [(400, "invalid_request_error"), (403, "permission_error"), (404, "not_found_error"), (408, "timeout_error"), (424, "api_error"), (429, "rate_limit_error"), (500, "api_error"), (503, "overloaded_error")],
 )
 def test_error_type_follows_the_status(status: int, error_type: str) -> None:
     out = orjson.loads(TRANSLATOR.error(status, b'{"message": "m"}'))

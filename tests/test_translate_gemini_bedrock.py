@@ -531,7 +531,7 @@ def test_parallel_calls_go_out_whole_each_at_its_stop() -> None:
     "exception, code, status",
     [
         ("throttlingException", 429, "RESOURCE_EXHAUSTED"),
-        ("modelStreamErrorException", 424, "INVALID_ARGUMENT"),
+        ("modelStreamErrorException", 424, "INTERNAL"),
         ("validationException", 400, "INVALID_ARGUMENT"),
         ("internalServerException", 500, "INTERNAL"),
         ("serviceUnavailableException", 503, "UNAVAILABLE"),

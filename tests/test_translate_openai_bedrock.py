@@ -821,7 +821,7 @@ def test_stream_has_exactly_one_finish_and_one_done(chunks: list[bytes], finish:
     ("exception", "payload", "error_type", "message"),
     [
         ("throttlingException", {"message": "Too many requests, please wait before trying again."}, "rate_limit_error", "Too many requests, please wait before trying again."),
-        ("modelStreamErrorException", {"message": "Model stream error", "originalStatusCode": 500, "originalMessage": "x"}, "invalid_request_error", "Model stream error"),
+        ("modelStreamErrorException", {"message": "Model stream error", "originalStatusCode": 500, "originalMessage": "x"}, "server_error", "Model stream error"),
         ("validationException", {"message": "Input is too long for requested model."}, "invalid_request_error", "Input is too long for requested model."),
         ("internalServerException", {"message": "Internal server error"}, "server_error", "Internal server error"),
         ("serviceUnavailableException", {"Message": "Service unavailable"}, "server_error", "Service unavailable"),
@@ -927,8 +927,8 @@ def test_golden_error() -> None:
         (400, "invalid_request_error"),  # ValidationException, ServiceQuotaExceededException
         (403, "permission_error"),  # AccessDeniedException
         (404, "not_found_error"),  # ResourceNotFoundException
-        (408, "invalid_request_error"),  # ModelTimeoutException
-        (424, "invalid_request_error"),  # ModelErrorException
+        (408, "timeout"),  # ModelTimeoutException
+        (424, "server_error"),  # ModelErrorException
         (429, "rate_limit_error"),  # ThrottlingException, ModelNotReadyException
         (500, "server_error"),  # InternalServerException
         (503, "server_error"),  # ServiceUnavailableException

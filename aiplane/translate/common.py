@@ -203,7 +203,9 @@ ANTHROPIC_ERROR_TYPES = {
     402: "billing_error",
     403: "permission_error",
     404: "not_found_error",
+    408: "timeout_error",  # Bedrock's model timeout
     413: "request_too_large",
+    424: "api_error",  # Bedrock's model error: the model failed, not the request
     429: "rate_limit_error",
     500: "api_error",
     503: "overloaded_error",
@@ -222,6 +224,8 @@ OPENAI_ERROR_TYPES = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    408: "timeout",  # Bedrock's model timeout
+    424: "server_error",  # Bedrock's model error: the model failed, not the request
     429: "rate_limit_error",
 }
 
@@ -243,6 +247,7 @@ GOOGLE_ERROR_STATUS = {
     408: "DEADLINE_EXCEEDED",
     409: "ABORTED",
     416: "OUT_OF_RANGE",
+    424: "INTERNAL",  # Bedrock's model error
     429: "RESOURCE_EXHAUSTED",
     499: "CANCELLED",
     500: "INTERNAL",
