@@ -167,7 +167,9 @@ def _ext_proc_filter(name: str, message_timeout: float, *, translating: bool) ->
     Tried and dropped: a translating filter with the response phases on from the start and the
     body sent at once saves that round trip, but Envoy ignores the override that would switch the
     body phase off again at response headers, so a same-dialect stream paid one ext_proc message
-    per chunk (15 messages instead of 3 for a 10-chunk stream).
+    per chunk (15 messages instead of 3 for a 10-chunk stream). Nor can the response headers be
+    sent statically instead of by the request-headers override: with the body not waiting, the
+    override at response headers that turns the body phase on is ignored too.
     """
     mode = processing_mode_pb2.ProcessingMode
     config = ext_proc_pb2.ExternalProcessor(
