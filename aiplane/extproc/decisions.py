@@ -109,7 +109,12 @@ class HeadersDecision:
     exchange: Exchange | None  # None: answered, nothing more to decide
 
 
-def _pseudo_headers(headers: HttpHeaders, *names: str) -> dict[str, str]:
+# The headers each phase reads, as sets built once.
+_REQUEST_HEADERS_READ = frozenset({":method", ":path", "anthropic-version", *CREDENTIAL_HEADERS})
+_RESPONSE_HEADERS_READ = frozenset({":status", "content-type"})
+
+
+def _pseudo_headers(headers: HttpHeaders, names: frozenset[str]) -> dict[str, str]:
     found = {}
     for h in headers.headers.headers:
         if h.key in names:
@@ -118,7 +123,7 @@ def _pseudo_headers(headers: HttpHeaders, *names: str) -> dict[str, str]:
 
 
 def on_request_headers(table: RoutingTable, headers: HttpHeaders) -> HeadersDecision:
-    found = _pseudo_headers(headers, ":method", ":path", "anthropic-version", *CREDENTIAL_HEADERS)
+    found = _pseudo_headers(headers, _REQUEST_HEADERS_READ)
     method, path = found.get(":method", ""), found.get(":path", "").partition("?")[0]
     call = client_call(method, path)
     if call is not None:
@@ -216,7 +221,7 @@ def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingR
         return ProcessingResponse(
             response_headers=HeadersResponse(), mode_override=_mode(ProcessingMode.SKIP, ProcessingMode.NONE)
         )
-    found = _pseudo_headers(headers, ":status", "content-type")
+    found = _pseudo_headers(headers, _RESPONSE_HEADERS_READ)
     status = int(found.get(":status", "200"))
     mutation = HeaderMutation(remove_headers=["content-length"])  # the translated body has another length
     if status >= 400:
