@@ -50,11 +50,13 @@ from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
     TEXT_SEPARATOR,
+    Param,
     as_bool,
     as_dict,
     as_int,
     as_number,
     as_str,
+    as_str_list,
     client_model,
     nonempty,
     read_provider_error,
@@ -64,6 +66,7 @@ from aiplane.translate.gemini_wire import (
     CLAUDE_FINISH_REASONS,
     CONFIG,
     NOT_JSON,
+    THINKING,
     BlockCalls,
     FunctionCallPairing,
     GeminiStream,
@@ -84,7 +87,6 @@ from aiplane.translate.gemini_wire import (
     inline_data,
     read_request,
     response_id,
-    stop_sequences,
     system_texts,
     thinking_budget,
     turns,
@@ -94,7 +96,7 @@ from aiplane.translate.sse import SSEEvent
 _PROVIDER = "Anthropic Messages"
 
 
-def _refuse(param: str, what: str) -> UnsupportedFeature:
+def _refuse(param: Param, what: str) -> UnsupportedFeature:
     return refuse(param, what, _PROVIDER)
 
 
@@ -105,7 +107,7 @@ def _refuse(param: str, what: str) -> UnsupportedFeature:
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})  # Anthropic's
 
 
-def _media_block(media_type: str, source: JSON, param: str) -> JSON:
+def _media_block(media_type: str, source: JSON, param: Param) -> JSON:
     lowered = media_type.lower()
     if lowered in _IMAGE_TYPES:
         return {"type": "image", "source": source}
@@ -114,15 +116,15 @@ def _media_block(media_type: str, source: JSON, param: str) -> JSON:
     raise _refuse(param, f"media of type `{media_type or 'unknown'}` (JPEG, PNG, GIF, WebP images and PDFs only)")
 
 
-def _inline_block(value: Any, param: str) -> JSON:
+def _inline_block(value: Any, param: Param) -> JSON:
     media_type, data, _ = inline_data(value, param, _PROVIDER)
     source = {"type": "base64", "media_type": media_type.lower(), "data": data}
-    return _media_block(media_type, source, f"{param}.mimeType")
+    return _media_block(media_type, source, (param, "mimeType"))
 
 
-def _file_block(value: Any, param: str) -> JSON:
+def _file_block(value: Any, param: Param) -> JSON:
     uri, media_type = file_uri_and_type(value, param, _PROVIDER)
-    return _media_block(media_type, {"type": "url", "url": uri}, f"{param}.mimeType")
+    return _media_block(media_type, {"type": "url", "url": uri}, (param, "mimeType"))
 
 
 def _blocks(parts: Parts, calls: FunctionCallPairing, model: bool) -> list[JSON]:
@@ -147,9 +149,9 @@ def _blocks(parts: Parts, calls: FunctionCallPairing, model: bool) -> list[JSON]
 
 def _messages(value: Any) -> list[JSON]:
     calls = FunctionCallPairing(_PROVIDER, "toolu_gemini_")
-    roles_and_blocks = [
-        ("assistant" if model else "user", _blocks(parts, calls, model)) for model, parts in turns(value, calls)
-    ]
+    roles_and_blocks = []
+    for model, parts in turns(value, calls):
+        roles_and_blocks.append(("assistant" if model else "user", _blocks(parts, calls, model)))
     return alternating(roles_and_blocks, "tool_use_id")  # tool_result blocks are those with a `tool_use_id`
 
 
@@ -190,7 +192,7 @@ def _apply_config(config: JSON, out: JSON) -> int | None:
         elif name == "maxOutputTokens":
             out["max_tokens"] = as_int(value, at)
         elif name == "stopSequences":
-            stops = stop_sequences(value, at)
+            stops = as_str_list(value, at)
             if stops:
                 out["stop_sequences"] = stops
         elif name == "thinkingConfig":
@@ -216,7 +218,7 @@ def translate_request(body: JSON, upstream_model: str) -> JSON:
     budget = None if config is None else _apply_config(as_dict(config, CONFIG), out)
     _apply_tools(request, out)
     check_dropped_fields(request, _PROVIDER)
-    apply_max_tokens_and_thinking(out.get("max_tokens"), budget, out, f"{CONFIG}.thinkingConfig", "thinking")
+    apply_max_tokens_and_thinking(out.get("max_tokens"), budget, out, THINKING, "thinking")
     stream = request.get("stream")
     if stream is not None and as_bool(stream, "stream"):
         out["stream"] = True

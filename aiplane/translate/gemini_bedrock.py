@@ -66,11 +66,13 @@ from aiplane.translate.bedrock_wire import (
 )
 from aiplane.translate.common import (
     JSON,
+    Param,
     as_bool,
     as_dict,
     as_int,
     as_number,
     as_str,
+    as_str_list,
     client_model,
     nonempty,
     refuse,
@@ -80,6 +82,7 @@ from aiplane.translate.gemini_wire import (
     CLAUDE_FINISH_REASONS,
     CONFIG,
     NOT_JSON,
+    THINKING,
     BlockCalls,
     FunctionCallPairing,
     GeminiStream,
@@ -102,7 +105,6 @@ from aiplane.translate.gemini_wire import (
     output_schema,
     read_request,
     response_id,
-    stop_sequences,
     system_texts,
     thinking_budget,
     turns,
@@ -110,7 +112,7 @@ from aiplane.translate.gemini_wire import (
 from aiplane.translate.sse import SSEEvent
 
 
-def _refuse(param: str, what: str) -> UnsupportedFeature:
+def _refuse(param: Param, what: str) -> UnsupportedFeature:
     return refuse(param, what, PROVIDER)
 
 
@@ -121,7 +123,7 @@ def _refuse(param: str, what: str) -> UnsupportedFeature:
 _MEDIA = "images (PNG, JPEG, GIF, WebP) and documents (PDF, CSV, DOC, DOCX, XLS, XLSX, HTML, TXT, Markdown)"
 
 
-def _media(value: Any, param: str, documents: set[str]) -> JSON:
+def _media(value: Any, param: Param, documents: set[str]) -> JSON:
     """An image or a document; Converse wants documents named, each differently (`documents`: the names taken)."""
     media_type, data, display_name = inline_data(value, param, PROVIDER)
     lowered = media_type.partition(";")[0].strip().lower()
@@ -130,8 +132,8 @@ def _media(value: Any, param: str, documents: set[str]) -> JSON:
         return {"image": {"format": image, "source": {"bytes": data}}}
     document = DOCUMENT_FORMATS.get(lowered)
     if document is None:
-        raise _refuse(f"{param}.mimeType", f"media of type `{media_type or 'unknown'}` ({_MEDIA} only)")
-    display_name = None if display_name is None else as_str(display_name, f"{param}.displayName")
+        raise _refuse((param, "mimeType"), f"media of type `{media_type or 'unknown'}` ({_MEDIA} only)")
+    display_name = None if display_name is None else as_str(display_name, (param, "displayName"))
     name = document_name(display_name, documents)
     return {"document": {"format": document, "name": name, "source": {"bytes": data}}}
 
@@ -161,10 +163,9 @@ def _blocks(parts: Parts, calls: FunctionCallPairing, model: bool, documents: se
 def _messages(value: Any) -> list[JSON]:
     calls = FunctionCallPairing(PROVIDER, "tooluse_gemini_")
     documents: set[str] = set()
-    roles_and_blocks = [
-        ("assistant" if model else "user", _blocks(parts, calls, model, documents))
-        for model, parts in turns(value, calls)
-    ]
+    roles_and_blocks = []
+    for model, parts in turns(value, calls):
+        roles_and_blocks.append(("assistant" if model else "user", _blocks(parts, calls, model, documents)))
     return alternating(roles_and_blocks, "toolResult")  # Claude, behind Converse, wants them as Anthropic does
 
 
@@ -202,7 +203,7 @@ def _apply_tools(request: JSON, out: JSON) -> None:
     out["toolConfig"] = config
 
 
-def _claude_only(upstream_model: str, param: str, what: str) -> None:
+def _claude_only(upstream_model: str, param: Param, what: str) -> None:
     if not takes_claude_fields(upstream_model):
         vendor = model_vendor(upstream_model)
         raise _refuse(param, f"{what} for a `{vendor}` model (Bedrock takes it in Claude's spelling only)")
@@ -226,7 +227,7 @@ def _apply_config(config: JSON, out: JSON, upstream_model: str) -> int | None:
         elif name == "maxOutputTokens":
             inference["maxTokens"] = as_int(value, at)
         elif name == "stopSequences":
-            stops = stop_sequences(value, at)
+            stops = as_str_list(value, at)
             if stops:
                 inference["stopSequences"] = stops
         elif name == "topK":
@@ -257,7 +258,7 @@ def _apply_response_format(media_type: str | None, schema: JSON | None, out: JSO
     """Gemini's JSON output with a schema as Converse's structured output (`outputConfig.textFormat`,
     which takes the schema as JSON text); JSON mode without a schema cannot be said."""
     if schema is not None:
-        text = json_text(schema, f"{CONFIG}.responseJsonSchema")
+        text = json_text(schema, (CONFIG, "responseJsonSchema"))
         out["outputConfig"] = {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": text}}}}
     elif media_type == "application/json":
         raise _refuse(
@@ -280,7 +281,7 @@ def _apply_thinking(budget: int | None, out: JSON) -> None:
     budget = min(budget, max_tokens - 1)
     if budget < MIN_THINKING_BUDGET:
         raise _refuse(
-            f"{CONFIG}.thinkingConfig",
+            THINKING,
             f"thinking within {max_tokens} tokens (Claude thinks with a budget of at least "
             f"{MIN_THINKING_BUDGET} tokens below `maxOutputTokens`)",
         )

@@ -45,10 +45,12 @@ from aiplane.translate.base import StreamTranslator, UnsupportedFeature, Usage
 from aiplane.translate.common import (
     JSON,
     TEXT_SEPARATOR,
+    Param,
     as_dict,
     as_int,
     as_number,
     as_str,
+    as_str_list,
     client_model,
     effort_for_budget,
     invalid,
@@ -85,7 +87,6 @@ from aiplane.translate.gemini_wire import (
     proto_message,
     read_request,
     response_id,
-    stop_sequences,
     streamed_call_part,
     system_texts,
     thinking_config,
@@ -101,7 +102,7 @@ from aiplane.translate.sse import SSEEvent
 _PROVIDER = "OpenAI Chat Completions"
 
 
-def _refuse(param: str, what: str) -> UnsupportedFeature:
+def _refuse(param: Param, what: str) -> UnsupportedFeature:
     return refuse(param, what, _PROVIDER)
 
 
@@ -113,26 +114,26 @@ def _image_part(url: str, detail: str | None) -> JSON:
     return {"type": "image_url", "image_url": image_url}
 
 
-def _inline_image(value: Any, param: str, detail: str | None) -> JSON:
+def _inline_image(value: Any, param: Param, detail: str | None) -> JSON:
     media_type, data, _ = inline_data(value, param, _PROVIDER)
     if not media_type.lower().startswith("image/"):
-        raise _refuse(f"{param}.mimeType", f"inline data of type `{media_type}` (images only)")
+        raise _refuse((param, "mimeType"), f"inline data of type `{media_type}` (images only)")
     return _image_part(f"data:{media_type};base64,{data}", detail)
 
 
-def _file_image(value: Any, param: str, detail: str | None) -> JSON:
+def _file_image(value: Any, param: Param, detail: str | None) -> JSON:
     uri, media_type = file_uri_and_type(value, param, _PROVIDER)
     if not media_type.lower().startswith("image/"):
-        raise _refuse(f"{param}.mimeType", f"a file of type `{media_type or 'unknown'}` (images only)")
+        raise _refuse((param, "mimeType"), f"a file of type `{media_type or 'unknown'}` (images only)")
     return _image_part(uri, detail)
 
 
-def _tool_call(value: Any, param: str, calls: FunctionCallPairing) -> JSON:
+def _tool_call(value: Any, param: Param, calls: FunctionCallPairing) -> JSON:
     call_id, name, _, arguments = calls.call(value, param)
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
-def _tool_message(value: Any, param: str, calls: FunctionCallPairing) -> JSON:
+def _tool_message(value: Any, param: Param, calls: FunctionCallPairing) -> JSON:
     multimodal = "a multimodal function response (OpenAI tool results are text)"
     call_id, _, content = calls.answer_response(value, param, multimodal)
     return {"role": "tool", "tool_call_id": call_id, "content": content}
@@ -251,13 +252,13 @@ def _apply_thinking(value: Any, out: JSON) -> None:
 
 def _apply_response_format(config: JSON, out: JSON) -> None:
     media_type = config.get("responseMimeType")
-    media_type = None if media_type is None else as_str(media_type, f"{CONFIG}.responseMimeType").lower()
+    media_type = None if media_type is None else as_str(media_type, (CONFIG, "responseMimeType")).lower()
     schema, raw_schema = config.get("responseSchema"), config.get("responseJsonSchema")
     if output_schema(media_type, schema, raw_schema) is not None:
         if schema is not None:
-            schema = json_schema(schema, f"{CONFIG}.responseSchema")
+            schema = json_schema(schema, (CONFIG, "responseSchema"))
         else:
-            schema = as_dict(raw_schema, f"{CONFIG}.responseJsonSchema")
+            schema = as_dict(raw_schema, (CONFIG, "responseJsonSchema"))
         out["response_format"] = {"type": "json_schema", "json_schema": {"name": "response", "schema": schema}}
     elif media_type == "application/json":
         out["response_format"] = {"type": "json_object"}
@@ -267,7 +268,7 @@ def _apply_response_format(config: JSON, out: JSON) -> None:
 
 def _copy_number(name: str, to: str) -> Callable[[Any, JSON], None]:
     def apply(value: Any, out: JSON) -> None:
-        out[to] = as_number(value, f"{CONFIG}.{name}")
+        out[to] = as_number(value, (CONFIG, name))
 
     return apply
 
@@ -275,17 +276,17 @@ def _copy_number(name: str, to: str) -> Callable[[Any, JSON], None]:
 def _apply_max_output_tokens(value: Any, out: JSON) -> None:
     # `max_tokens`, not `max_completion_tokens`, as for Anthropic clients: every OpenAI-compatible
     # server takes it (OpenAI's o-series and gpt-5 models take only the newer name).
-    out["max_tokens"] = as_int(value, f"{CONFIG}.maxOutputTokens")
+    out["max_tokens"] = as_int(value, (CONFIG, "maxOutputTokens"))
 
 
 def _apply_stop_sequences(value: Any, out: JSON) -> None:
-    stops = stop_sequences(value, f"{CONFIG}.stopSequences")
+    stops = as_str_list(value, (CONFIG, "stopSequences"))
     if stops:
         out["stop"] = stops
 
 
 def _apply_candidate_count(value: Any, out: JSON) -> None:
-    n = as_int(value, f"{CONFIG}.candidateCount")
+    n = as_int(value, (CONFIG, "candidateCount"))
     if n < 1:
         raise invalid(f"{CONFIG}.candidateCount", "at least 1")
     if n > 1:
@@ -293,15 +294,15 @@ def _apply_candidate_count(value: Any, out: JSON) -> None:
 
 
 def _apply_seed(value: Any, out: JSON) -> None:
-    out["seed"] = as_int(value, f"{CONFIG}.seed")
+    out["seed"] = as_int(value, (CONFIG, "seed"))
 
 
 def _apply_modalities(value: Any, out: JSON) -> None:
-    check_text_output(value, f"{CONFIG}.responseModalities", _PROVIDER)
+    check_text_output(value, (CONFIG, "responseModalities"), _PROVIDER)
 
 
 def _check_int(value: Any, out: JSON) -> None:
-    as_int(value, f"{CONFIG}.logprobs")  # inert without responseLogprobs, which is refused
+    as_int(value, (CONFIG, "logprobs"))  # inert without responseLogprobs, which is refused
 
 
 def _only(noop: Callable[[Any], bool], name: str, what: str) -> Callable[[Any, JSON], None]:
@@ -367,7 +368,7 @@ def _image_detail(config: JSON) -> str | None:
     resolution = config.get("mediaResolution")
     if resolution is None:
         return None
-    detail: str | None = enum_value(resolution, f"{CONFIG}.mediaResolution", _MEDIA_RESOLUTIONS)
+    detail: str | None = enum_value(resolution, (CONFIG, "mediaResolution"), _MEDIA_RESOLUTIONS)
     return detail
 
 

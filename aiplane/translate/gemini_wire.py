@@ -26,11 +26,13 @@ from aiplane.translate.base import Usage
 from aiplane.translate.common import (
     JSON,
     THINKING_BUDGETS,
+    Param,
     as_bool,
     as_dict,
     as_int,
     as_list,
     as_str,
+    as_str_list,
     google_status,
     invalid,
     nonempty,
@@ -45,38 +47,45 @@ def camel(name: str) -> str:
     return head + "".join(word[:1].upper() + word[1:] for word in words)
 
 
-def proto_message(value: Any, param: str, fields: frozenset[str], provider: str) -> JSON:
+def proto_message(value: Any, param: Param, fields: frozenset[str], provider: str) -> JSON:
     """A Gemini proto message with its field names in lowerCamelCase; a field it lacks is refused."""
-    if param and not isinstance(value, dict):  # the request itself ("") is checked by `read_request`
+    if not isinstance(value, dict):
         raise invalid(param, "an object")
-    message: JSON = value
-    for name in message:
-        if name not in fields:
-            break
-    else:
-        return message  # the common case: nothing to rename
+    if fields.issuperset(value):
+        return value  # the common case: nothing to rename
     renamed: JSON = {}
-    for name, field in message.items():
+    for name, field in value.items():
         key = name if name in fields else camel(name)
         if key not in fields:
-            raise refuse(f"{param}.{name}" if param else name, f"the field `{name}`", provider)
+            raise refuse((param, name), f"the field `{name}`", provider)
         renamed[key] = field
     return renamed
 
 
-def enum_value(value: Any, param: str, names: dict[str, Any]) -> Any:
+def enum_value(value: Any, param: Param, names: dict[str, Any]) -> Any:
     """A protobuf enum value by its name, any case (Google's docs write both)."""
+    if isinstance(value, str) and value in names:
+        return names[value]  # the common case: the name as the proto spells it
     name = as_str(value, param).upper()
     if name not in names:
         raise invalid(param, f"one of `{'`, `'.join(names)}`")
     return names[name]
 
 
-def json_text(value: Any, param: str) -> str:
+def json_text(value: Any, param: Param) -> str:
     try:
         return orjson.dumps(value).decode()
     except orjson.JSONEncodeError as e:  # an integer beyond 64 bits, nesting beyond orjson's limit
         raise invalid(param, f"encodable as JSON ({e})") from None
+
+
+def json_object(value: Any, param: Param) -> tuple[JSON, str]:
+    """An object (an empty one for None) and its JSON text."""
+    if value is None:
+        value = {}
+    elif not isinstance(value, dict):
+        raise invalid(param, "an object")
+    return value, json_text(value, param)
 
 
 # --- Schemas ---------------------------------------------------------------------------------
@@ -93,10 +102,21 @@ _SCHEMA_TYPES = {
     "NULL": "null",
 }
 _INT64_KEYWORDS = frozenset({"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"})
+# The keywords read here; any other (`description`, `enum`, `required`, ...) passes through as it is.
+_SCHEMA_KEYWORDS = _INT64_KEYWORDS | {
+    "type",
+    "properties",
+    "items",
+    "anyOf",
+    "nullable",
+    "propertyOrdering",
+    "example",
+    "format",
+}
 _MAX_SCHEMA_DEPTH = 64  # deeper than any model takes; keeps the recursion far from Python's limit
 
 
-def _limit(value: Any, param: str) -> int:
+def _limit(value: Any, param: Param) -> int:
     # protobuf JSON writes an int64 as a string, and reads it either way.
     if isinstance(value, str):
         try:
@@ -109,7 +129,12 @@ def _limit(value: Any, param: str) -> int:
     return limit
 
 
-def json_schema(value: Any, param: str, depth: int = 0) -> JSON:
+def _ordered(properties: JSON, ordering: list[str]) -> JSON:
+    """`properties` with those `ordering` names first, in that order."""
+    return {prop: properties[prop] for prop in ordering if prop in properties} | properties
+
+
+def json_schema(value: Any, param: Param, depth: int = 0) -> JSON:
     """A Gemini Schema as JSON Schema: lower-case types, `nullable` as a `null` type,
     `propertyOrdering` as the properties' order, `example` as `examples`, int64 limits as
     numbers. JSON Schema keywords Gemini's Schema lacks pass through as they are."""
@@ -117,42 +142,50 @@ def json_schema(value: Any, param: str, depth: int = 0) -> JSON:
         raise invalid(param, f"a schema nested at most {_MAX_SCHEMA_DEPTH} levels deep")
     out: JSON = {}
     nullable = False
-    ordering: list[str] = []
-    for name, field in as_dict(value, param).items():
-        key = camel(name) if "_" in name else name
-        where = f"{param}.{name}"
+    ordering: list[str] | None = None
+    if not isinstance(value, dict):  # `as_dict` inline: a call less for each of a schema's many nodes
+        raise invalid(param, "an object")
+    for name, field in value.items():
         if field is None:
             continue
+        key = camel(name) if "_" in name else name
+        if key not in _SCHEMA_KEYWORDS:
+            out[key] = field
+            continue
         if key == "type":
-            kind = enum_value(field, where, _SCHEMA_TYPES)
+            if isinstance(field, str) and field in _SCHEMA_TYPES:  # the common case, read without a call
+                kind = _SCHEMA_TYPES[field]
+            else:
+                kind = enum_value(field, (param, name), _SCHEMA_TYPES)
             if kind is not None:
                 out["type"] = kind
-        elif key == "properties":
-            out["properties"] = {
-                prop: json_schema(schema, f"{where}.{prop}", depth + 1)
-                for prop, schema in as_dict(field, where).items()
-            }
+            continue
+        where = (param, name)
+        if key == "properties":
+            properties: JSON = {}
+            for prop, schema in as_dict(field, where).items():
+                properties[prop] = json_schema(schema, (where, prop), depth + 1)
+            out["properties"] = properties
         elif key == "items":
             out["items"] = json_schema(field, where, depth + 1)
         elif key == "anyOf":
-            out["anyOf"] = [json_schema(s, f"{where}[{i}]", depth + 1) for i, s in enumerate(as_list(field, where))]
+            schemas: list[JSON] = []
+            for i, schema in enumerate(as_list(field, where)):
+                schemas.append(json_schema(schema, (where, i), depth + 1))
+            out["anyOf"] = schemas
         elif key == "nullable":
             nullable = as_bool(field, where)
         elif key == "propertyOrdering":
-            ordering = [as_str(prop, f"{where}[{i}]") for i, prop in enumerate(as_list(field, where))]
+            ordering = as_str_list(field, where)
         elif key == "example":
             out["examples"] = [field]
         elif key == "format":
             if as_str(field, where) != "enum":  # Gemini's marker for a string enum: JSON Schema has `enum` alone
                 out["format"] = field
-        elif key in _INT64_KEYWORDS:
-            out[key] = _limit(field, where)
         else:
-            out[key] = field
+            out[key] = _limit(field, where)  # the int64 keywords, the only ones left
     if ordering and "properties" in out:
-        properties = out["properties"]
-        ordered = {prop: properties[prop] for prop in ordering if prop in properties}
-        out["properties"] = ordered | properties
+        out["properties"] = _ordered(out["properties"], ordering)
     if nullable:
         kind = out.get("type")
         if kind is not None:
@@ -280,7 +313,7 @@ def check_dropped_fields(request: JSON, provider: str) -> None:
     safety = request.get("safetySettings")
     if safety is not None:
         for i, item in enumerate(as_list(safety, "safetySettings")):
-            proto_message(item, f"safetySettings[{i}]", SAFETY_FIELDS, provider)
+            proto_message(item, ("safetySettings", i), SAFETY_FIELDS, provider)
     if request.get("cachedContent") is not None:
         raise refuse("cachedContent", "content cached with Google (`cachedContent`)", provider)
     store = request.get("store")
@@ -315,43 +348,39 @@ class FunctionCallPairing:
     def model_turn(self) -> None:
         self._open = []
 
-    def call(self, value: Any, param: str) -> tuple[str, str, JSON, str]:
+    def call(self, value: Any, param: Param) -> tuple[str, str, JSON, str]:
         """A `functionCall`'s id, name, args, and args as JSON text (what cannot go out as JSON is refused)."""
         call = proto_message(value, param, CALL_FIELDS, self.provider)
-        name = as_str(call.get("name"), f"{param}.name")
+        name = as_str(call.get("name"), (param, "name"))
         call_id = call.get("id")
-        call_id = as_str(call_id, f"{param}.id") if call_id else f"{self._prefix}{self._made}"
+        call_id = as_str(call_id, (param, "id")) if call_id else f"{self._prefix}{self._made}"
         self._made += 1
-        args = call.get("args")
-        args = {} if args is None else as_dict(args, f"{param}.args")
-        arguments = json_text(args, f"{param}.args")
+        args, arguments = json_object(call.get("args"), (param, "args"))
         self._open.append((name, call_id))
         return call_id, name, args, arguments
 
-    def answer_response(self, value: Any, param: str, multimodal: str) -> tuple[str, JSON, str]:
+    def answer_response(self, value: Any, param: Param, multimodal: str) -> tuple[str, JSON, str]:
         """A `functionResponse`'s call id, paired by `answer`, its response, and that as JSON text.
 
         A multimodal response is refused saying `multimodal`; so are non-blocking functions'.
         """
         provider = self.provider
         response = proto_message(value, param, RESPONSE_FIELDS, provider)
-        name = as_str(response.get("name"), f"{param}.name")
+        name = as_str(response.get("name"), (param, "name"))
         if response.get("parts"):
-            raise refuse(f"{param}.parts", multimodal, provider)
-        if response.get("willContinue") is not None and as_bool(response["willContinue"], f"{param}.willContinue"):
+            raise refuse((param, "parts"), multimodal, provider)
+        if response.get("willContinue") is not None and as_bool(response["willContinue"], (param, "willContinue")):
             raise refuse(
-                f"{param}.willContinue", "a function response in several parts (non-blocking functions)", provider
+                (param, "willContinue"), "a function response in several parts (non-blocking functions)", provider
             )
         if response.get("scheduling") is not None:
-            raise refuse(f"{param}.scheduling", "scheduling a non-blocking function's response", provider)
-        result = response.get("response")
-        result = {} if result is None else as_dict(result, f"{param}.response")
-        content = json_text(result, f"{param}.response")
+            raise refuse((param, "scheduling"), "scheduling a non-blocking function's response", provider)
+        result, content = json_object(response.get("response"), (param, "response"))
         response_id = response.get("id")
-        response_id = as_str(response_id, f"{param}.id") if response_id else None
+        response_id = as_str(response_id, (param, "id")) if response_id else None
         return self.answer(name, response_id, param), result, content
 
-    def answer(self, name: str, response_id: str | None, param: str) -> str:
+    def answer(self, name: str, response_id: str | None, param: Param) -> str:
         for i, (call_name, call_id) in enumerate(self._open):
             if (call_id == response_id) if response_id else (call_name == name):
                 del self._open[i]
@@ -359,11 +388,11 @@ class FunctionCallPairing:
         if response_id:
             return response_id  # an id the client knows of: whether it answers a call is the provider's to say
         raise invalid(
-            f"{param}.name", f"the name of a function the model called before and not yet answered (`{name}`)"
+            (param, "name"), f"the name of a function the model called before and not yet answered (`{name}`)"
         )
 
 
-Parts = Iterator[tuple[str, str, Any]]  # a turn's parts: (field, param, value), see `content_parts`
+Parts = Iterator[tuple[str, Param, Any]]  # a turn's parts: (field, param, value), see `content_parts`
 
 
 def turns(value: Any, calls: FunctionCallPairing) -> Iterator[tuple[bool, Parts]]:
@@ -375,32 +404,32 @@ def turns(value: Any, calls: FunctionCallPairing) -> Iterator[tuple[bool, Parts]
         raise invalid("contents", "a non-empty list")
     provider = calls.provider
     for i, item in enumerate(contents):
-        where = f"contents[{i}]"
+        where = ("contents", i)
         content = proto_message(item, where, CONTENT_FIELDS, provider)
         role = content.get("role") or "user"  # a single-turn request may leave it out
         model = role == "model"
         if model:
             calls.model_turn()
         elif role != "user" and role != "function":  # `function`: the old role of function responses
-            raise invalid(f"{where}.role", "`user` or `model`")
-        param = f"{where}.parts"
+            raise invalid((where, "role"), "`user` or `model`")
+        param = (where, "parts")
         yield model, content_parts(as_list(content.get("parts"), param), param, model, provider)
 
 
-def content_parts(parts: list[Any], param: str, model: bool, provider: str) -> Parts:
+def content_parts(parts: list[Any], param: Param, model: bool, provider: str) -> Parts:
     """A turn's parts as (field, param, value): `text`, `inlineData`, `fileData`, and `functionCall`
     in a model turn or `functionResponse` in a user turn. Thoughts and hints are dropped (no
     provider takes another model's thinking back); code execution and video parts are refused."""
     for j, value in enumerate(parts):
-        where = f"{param}[{j}]"
+        where = (param, j)
         part = proto_message(value, where, PART_FIELDS, provider)
         thought = part.get("thought")
-        if thought is not None and as_bool(thought, f"{where}.thought"):
+        if thought is not None and as_bool(thought, (where, "thought")):
             continue
         for name, field in part.items():
             if field is None or name in PART_HINTS:
                 continue
-            at = f"{where}.{name}"
+            at = (where, name)
             if name == "text":
                 pass  # the common case, first
             elif name == "functionCall":
@@ -414,6 +443,13 @@ def content_parts(parts: list[Any], param: str, model: bool, provider: str) -> P
             yield name, at, field
 
 
+def _results_first(blocks: list[JSON], result_key: str) -> list[JSON]:
+    results = [block for block in blocks if result_key in block]
+    if results and len(results) < len(blocks):
+        return results + [block for block in blocks if result_key not in block]
+    return blocks
+
+
 def alternating(roles_and_blocks: list[tuple[str, list[JSON]]], result_key: str) -> list[JSON]:
     """A Claude-style provider's messages for turns of (role, blocks): those without blocks (nothing
     but thoughts or empty text) left out, consecutive ones of a role merged, as Claude wants roles
@@ -425,10 +461,9 @@ def alternating(roles_and_blocks: list[tuple[str, list[JSON]]], result_key: str)
             continue
         if messages and messages[-1]["role"] == role:
             blocks = messages.pop()["content"] + blocks
-        if role == "user":  # the only role with function results (`content_parts`)
-            results = [block for block in blocks if result_key in block]
-            if results and len(results) < len(blocks):
-                blocks = results + [block for block in blocks if result_key not in block]
+        # Only user turns have function results (`content_parts`); a single block is first already.
+        if role == "user" and len(blocks) > 1:
+            blocks = _results_first(blocks, result_key)
         messages.append({"role": role, "content": blocks})
     if not messages:
         raise invalid("contents", NOT_ONLY_THOUGHTS)
@@ -440,13 +475,13 @@ def system_texts(value: Any, provider: str) -> list[str]:
     content = proto_message(value, "systemInstruction", CONTENT_FIELDS, provider)
     texts = []
     for j, item in enumerate(as_list(content.get("parts"), "systemInstruction.parts")):
-        where = f"systemInstruction.parts[{j}]"
+        where = ("systemInstruction.parts", j)
         for name, field in proto_message(item, where, PART_FIELDS, provider).items():
             if field is None or name in PART_HINTS:
                 continue
             if name != "text":
-                raise refuse(f"{where}.{name}", f"a `{name}` part in the system instruction", provider)
-            text = as_str(field, f"{where}.text")
+                raise refuse((where, name), f"a `{name}` part in the system instruction", provider)
+            text = as_str(field, (where, "text"))
             if text:
                 texts.append(text)
     return texts
@@ -464,25 +499,25 @@ def standard_base64(data: str) -> str:
     return data
 
 
-def inline_data(value: Any, param: str, provider: str) -> tuple[str, str, Any]:
+def inline_data(value: Any, param: Param, provider: str) -> tuple[str, str, Any]:
     """An `inlineData` part's media type, its data in standard base64, and its `displayName` as sent."""
     blob = proto_message(value, param, BLOB_FIELDS, provider)
-    media_type = as_str(blob.get("mimeType"), f"{param}.mimeType")
-    data = as_str(blob.get("data"), f"{param}.data")
+    media_type = as_str(blob.get("mimeType"), (param, "mimeType"))
+    data = as_str(blob.get("data"), (param, "data"))
     return media_type, standard_base64(data), blob.get("displayName")
 
 
-def file_uri_and_type(value: Any, param: str, provider: str) -> tuple[str, str]:
+def file_uri_and_type(value: Any, param: Param, provider: str) -> tuple[str, str]:
     """A `fileData` part's URI and media type ("" when left out): an http(s) URL, not Google's Files API."""
     file = proto_message(value, param, FILE_FIELDS, provider)
-    uri = as_str(file.get("fileUri"), f"{param}.fileUri")
+    uri = as_str(file.get("fileUri"), (param, "fileUri"))
     media_type = file.get("mimeType")
-    media_type = "" if media_type is None else as_str(media_type, f"{param}.mimeType")
+    media_type = "" if media_type is None else as_str(media_type, (param, "mimeType"))
     lowered = uri.lower()
     if not lowered.startswith(("https://", "http://")):
-        raise refuse(f"{param}.fileUri", "a file that is not at an http(s) URL", provider)
+        raise refuse((param, "fileUri"), "a file that is not at an http(s) URL", provider)
     if lowered.startswith("https://generativelanguage.googleapis.com/"):
-        raise refuse(f"{param}.fileUri", "a file in Google's Files API", provider)
+        raise refuse((param, "fileUri"), "a file in Google's Files API", provider)
     return uri, media_type
 
 
@@ -495,22 +530,22 @@ def file_uri_and_type(value: Any, param: str, provider: str) -> tuple[str, str]:
 Declaration = tuple[str, str | None, JSON | None]
 
 
-def _declaration(value: Any, param: str, provider: str) -> Declaration:
+def _declaration(value: Any, param: Param, provider: str) -> Declaration:
     declaration = proto_message(value, param, DECLARATION_FIELDS, provider)
-    name = as_str(declaration.get("name"), f"{param}.name")
+    name = as_str(declaration.get("name"), (param, "name"))
     description = declaration.get("description")
     if description is not None:
-        description = as_str(description, f"{param}.description")
+        description = as_str(description, (param, "description"))
     parameters, schema = declaration.get("parameters"), declaration.get("parametersJsonSchema")
     if parameters is not None and schema is not None:
-        raise invalid(f"{param}.parametersJsonSchema", "left out when `parameters` is set")
+        raise invalid((param, "parametersJsonSchema"), "left out when `parameters` is set")
     if parameters is not None:
-        schema = json_schema(parameters, f"{param}.parameters")
+        schema = json_schema(parameters, (param, "parameters"))
     elif schema is not None:
-        schema = as_dict(schema, f"{param}.parametersJsonSchema")
+        schema = as_dict(schema, (param, "parametersJsonSchema"))
     behavior = declaration.get("behavior")
-    if behavior is not None and not enum_value(behavior, f"{param}.behavior", BEHAVIORS):
-        raise refuse(f"{param}.behavior", "a non-blocking function", provider)
+    if behavior is not None and not enum_value(behavior, (param, "behavior"), BEHAVIORS):
+        raise refuse((param, "behavior"), "a non-blocking function", provider)
     # `response` and `responseJsonSchema` describe what the function returns: the model sees it
     # in the function response anyway, and no provider has anywhere to say it.
     return name, description, schema
@@ -520,19 +555,22 @@ def function_declarations(value: Any, provider: str) -> list[Declaration]:
     """The functions `tools` declares; Gemini's server tools are refused."""
     declarations = []
     for i, item in enumerate(as_list(value, "tools")):
-        where = f"tools[{i}]"
+        where = ("tools", i)
         for name, field in proto_message(item, where, TOOL_FIELDS, provider).items():
             if field is None:
                 continue
             if name != "functionDeclarations":
-                raise refuse(f"{where}.{name}", f"Gemini's server tool `{name}`", provider)
-            at = f"{where}.functionDeclarations"
-            declarations.extend(_declaration(one, f"{at}[{j}]", provider) for j, one in enumerate(as_list(field, at)))
+                raise refuse((where, name), f"Gemini's server tool `{name}`", provider)
+            at = (where, "functionDeclarations")
+            for j, one in enumerate(as_list(field, at)):
+                declarations.append(_declaration(one, (at, j), provider))
     return declarations
 
 
 _MODES = {"MODE_UNSPECIFIED": "auto", "AUTO": "auto", "ANY": "any", "NONE": "none", "VALIDATED": None}
 CALLING = "toolConfig.functionCallingConfig"
+_MODE = f"{CALLING}.mode"
+_ALLOWED = f"{CALLING}.allowedFunctionNames"
 
 
 def function_calling(request: JSON, provider: str) -> tuple[list[Declaration], str | None, str | None]:
@@ -553,18 +591,17 @@ def function_calling(request: JSON, provider: str) -> tuple[list[Declaration], s
         return functions, None, None
     calling = proto_message(calling, CALLING, CALLING_FIELDS, provider)
     mode = calling.get("mode")
-    mode = "auto" if mode is None else enum_value(mode, f"{CALLING}.mode", _MODES)
+    mode = "auto" if mode is None else enum_value(mode, _MODE, _MODES)
     if mode is None:
-        raise refuse(f"{CALLING}.mode", "function calling validated against the schemas (`VALIDATED`)", provider)
+        raise refuse(_MODE, "function calling validated against the schemas (`VALIDATED`)", provider)
     allowed = calling.get("allowedFunctionNames")
-    names = [] if allowed is None else as_list(allowed, f"{CALLING}.allowedFunctionNames")
-    names = [as_str(name, f"{CALLING}.allowedFunctionNames[{i}]") for i, name in enumerate(names)]
+    names = [] if allowed is None else as_str_list(allowed, _ALLOWED)
     if not functions or not names or mode == "none":
         return functions, mode, None
     declared = {function[0] for function in functions}
     for i, name in enumerate(names):
         if name not in declared:
-            raise invalid(f"{CALLING}.allowedFunctionNames[{i}]", f"the name of a declared function (`{name}`)")
+            raise invalid((_ALLOWED, i), f"the name of a declared function (`{name}`)")
     if mode == "any" and len(names) == 1:
         return functions, mode, names[0]
     return [function for function in functions if function[0] in names], mode, None
@@ -573,31 +610,28 @@ def function_calling(request: JSON, provider: str) -> tuple[list[Declaration], s
 # --- generationConfig ------------------------------------------------------------------------
 
 CONFIG = "generationConfig"
+THINKING = f"{CONFIG}.thinkingConfig"
 
 
-def config_fields(config: JSON) -> Iterator[tuple[str, str, Any]]:
+def config_fields(config: JSON) -> Iterator[tuple[str, Param, Any]]:
     """A generationConfig's fields that are set: (name in lowerCamelCase, param as spelled, value)."""
     for key, value in config.items():
         if value is not None:
-            yield camel(key) if "_" in key else key, f"{CONFIG}.{key}", value
+            yield camel(key) if "_" in key else key, (CONFIG, key), value
 
 
-def stop_sequences(value: Any, param: str) -> list[str]:
-    return [as_str(stop, f"{param}[{i}]") for i, stop in enumerate(as_list(value, param))]
-
-
-def check_text_output(value: Any, param: str, provider: str) -> None:
+def check_text_output(value: Any, param: Param, provider: str) -> None:
     """`responseModalities`: text is the only output any provider here writes."""
     for i, modality in enumerate(as_list(value, param)):
-        if as_str(modality, f"{param}[{i}]").upper() != "TEXT":
-            raise refuse(f"{param}[{i}]", f"output of modality `{modality}`", provider)
+        if as_str(modality, (param, i)).upper() != "TEXT":
+            raise refuse((param, i), f"output of modality `{modality}`", provider)
 
 
 # Flags asking for output no provider here writes: taken when false.
 _OUTPUT_FLAGS = frozenset({"responseLogprobs", "audioTimestamp", "enableAffectiveDialog", "enableEnhancedCivicAnswers"})
 
 
-def check_unmapped_config(name: str, param: str, value: Any, provider: str) -> None:
+def check_unmapped_config(name: str, param: Param, value: Any, provider: str) -> None:
     """A generationConfig field a provider has no counterpart of: taken when it asks for nothing
     (one candidate, text output, a flag set false) or is only a hint (`mediaResolution`: the
     provider sizes images itself), refused otherwise, as is any field not named here."""
@@ -631,21 +665,20 @@ def thinking_config(value: Any, provider: str) -> tuple[str | None, int | None]:
     """`thinkingConfig`'s level (`minimal` to `high`) or budget (-1: the model decides, 0: off, or
     a number of tokens), (None, None) when it says neither. `includeThoughts` is only checked here:
     it is the answer's business (`include_thoughts`)."""
-    where = f"{CONFIG}.thinkingConfig"
-    thinking = proto_message(value, where, THINKING_FIELDS, provider)
+    thinking = proto_message(value, THINKING, THINKING_FIELDS, provider)
     include = thinking.get("includeThoughts")
     if include is not None:
-        as_bool(include, f"{where}.includeThoughts")
+        as_bool(include, (THINKING, "includeThoughts"))
     budget, level = thinking.get("thinkingBudget"), thinking.get("thinkingLevel")
     if budget is not None and level is not None:
-        raise invalid(f"{where}.thinkingLevel", "left out when `thinkingBudget` is set")
+        raise invalid((THINKING, "thinkingLevel"), "left out when `thinkingBudget` is set")
     if level is not None:
-        return enum_value(level, f"{where}.thinkingLevel", THINKING_LEVELS), None
+        return enum_value(level, (THINKING, "thinkingLevel"), THINKING_LEVELS), None
     if budget is None:
         return None, None
-    budget = as_int(budget, f"{where}.thinkingBudget")
+    budget = as_int(budget, (THINKING, "thinkingBudget"))
     if budget < -1:
-        raise invalid(f"{where}.thinkingBudget", "-1 (dynamic), 0 (off) or a number of tokens")
+        raise invalid((THINKING, "thinkingBudget"), "-1 (dynamic), 0 (off) or a number of tokens")
     return None, budget
 
 
