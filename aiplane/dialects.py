@@ -1,16 +1,16 @@
 """The API dialects aiplane speaks, and the table of (client, provider) pairs it can translate.
 
-Both planes read these tables: the policy loader refuses a provider some client
-dialect cannot reach, Envoy's local replies pick their error shape by client API,
-and the decision server picks a translator here for each request and again for
-its answer.
+Both planes read these tables: Envoy's routes pick a decision filter by client
+API, and a (client, provider) pair missing from `TRANSLATORS` is refused at
+request time with a 400 in the client's dialect.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from aiplane.translate import EmbeddingTranslator, Translator
@@ -25,6 +25,9 @@ from aiplane.translate.gemini_openai import GeminiToOpenAI
 from aiplane.translate.openai_anthropic import OpenAIToAnthropic
 from aiplane.translate.openai_bedrock import OpenAIToBedrock
 from aiplane.translate.openai_gemini import OpenAIToGemini
+
+if TYPE_CHECKING:
+    from aiplane.policy import ModelProvider  # the policy checks its providers against these tables
 
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
@@ -204,14 +207,10 @@ def anthropic_error_type(status: int) -> str:
     return ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
 
 
-def translator_for(client: str, provider: str, operation: str) -> Translator | EmbeddingTranslator | None:
-    """The translator between a client's and a provider's dialect for an operation; None when the
-    provider takes the client's request as it is (or, for a pair missing here, cannot: see `can_serve`)."""
-    if operation == CHAT:
-        return TRANSLATORS.get((client, provider))
-    if operation == EMBEDDINGS:
-        return EMBEDDING_TRANSLATORS.get(provider)
-    return None  # count_tokens: an Anthropic provider's own, or answered by the gateway
+def translating_clients(usable: Iterable[ModelProvider]) -> frozenset[str]:
+    """Client dialects that may meet a provider of another dialect under this policy."""
+    dialects = {provider_dialect(entry.provider_interface) for entry in usable}
+    return frozenset(api.dialect for api in CLIENT_APIS if dialects - {api.dialect})
 
 
 def can_serve(client: str, dialect: str) -> bool:

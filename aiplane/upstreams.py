@@ -80,12 +80,6 @@ def parse_base_url(base_url: str) -> Upstream:
     return Upstream(scheme, parts.hostname.lower(), port, parts.path.rstrip("/"))
 
 
-# The headers the decision server sets and the provider routes match on; the
-# routes strip them before the request leaves Envoy. The first names the provider
-# entry; the second, present only when the answer needs translating, picks that
-# provider's route with the response filter on.
+# The header the decision server sets and the provider routes match on; the
+# route strips it before the request leaves Envoy.
 ROUTE_HEADER = "x-aiplane-route"
-TRANSLATED_HEADER = "x-aiplane-translated"
-# The dynamic metadata namespace in which the decision hands the response filter what
-# translating the answer needs (`aiplane.extproc.decisions.translation_plan`).
-METADATA_NAMESPACE = "aiplane"

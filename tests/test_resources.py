@@ -75,21 +75,17 @@ def test_a_provider_without_its_key_gets_no_route_and_no_cluster():
     assert not any("groq" in name for name in by_name(r[types.CLUSTER]))
     routes = r[types.ROUTE][0].virtual_hosts[0].routes
     assert [route.name for route in routes] == [
-        "openai/gpt-4o (translated)", "openai/gpt-4o", "local (translated)", "local", "no_route"
+        "openai/gpt-4o", "local", "openai_chat", "openai_embeddings", "anthropic_chat", "anthropic_count_tokens", "gemini_chat", "no_route"
     ]
 
 
-def test_routes_match_the_decision_headers_with_llm_timeouts_and_retries():
-    translated, openai, _, local, fallback = resources()[types.ROUTE][0].virtual_hosts[0].routes
-    for route in (translated, openai):
-        assert route.match.headers[0].name == "x-aiplane-route"
-        assert route.match.headers[0].string_match.exact == "openai/gpt-4o"
-        assert route.route.timeout.seconds == 90 and route.route.retry_policy.retry_on == "connect-failure,refused-stream"
-        assert list(route.request_headers_to_remove) == ["x-aiplane-route", "x-aiplane-translated"]
-    # The translated route comes first: it matches only with the decision's second header.
-    assert translated.match.headers[1].name == "x-aiplane-translated" and translated.match.headers[1].present_match
-    assert len(openai.match.headers) == 1
-    assert local.route.timeout.seconds == 300
+def test_routes_match_the_decision_header_with_llm_timeouts_and_retries():
+    openai, local, *_, fallback = resources()[types.ROUTE][0].virtual_hosts[0].routes
+    assert openai.match.headers[0].name == "x-aiplane-route"
+    assert openai.match.headers[0].string_match.exact == "openai/gpt-4o"
+    assert openai.route.timeout.seconds == 90 and local.route.timeout.seconds == 300
+    assert openai.route.retry_policy.retry_on == "connect-failure,refused-stream"
+    assert list(openai.request_headers_to_remove) == ["x-aiplane-route"]
     assert fallback.direct_response.status == 404
 
 
@@ -104,41 +100,40 @@ def decision_filters(listener) -> dict[str, ExternalProcessor]:
     return filters
 
 
-def test_llm_listeners_decide_every_request_then_translate_answers_that_need_it():
+def test_llm_listeners_decide_with_ext_proc_before_routing():
     listeners = resources()[types.LISTENER]
     assert [listener.name for listener in listeners] == ["llm_llm"]  # the agent listener is not built yet
     assert listeners[0].per_connection_buffer_limit_bytes.value == 2048
     filters = decision_filters(listeners[0])
-    assert list(filters) == ["aiplane.ext_proc.decision", "aiplane.ext_proc.response"]
-    decision, response = filters.values()
-    mode = decision.processing_mode
-    assert (mode.request_header_mode, mode.request_body_mode) == (ProcessingMode.SEND, ProcessingMode.BUFFERED)
-    assert (mode.response_header_mode, mode.response_body_mode) == (ProcessingMode.SKIP, ProcessingMode.NONE)
-    mode = response.processing_mode
-    assert (mode.request_header_mode, mode.request_body_mode) == (ProcessingMode.SKIP, ProcessingMode.NONE)
-    assert (mode.response_header_mode, mode.response_body_mode) == (ProcessingMode.SEND, ProcessingMode.STREAMED)
-    for ext_proc in (decision, response):
+    assert list(filters) == ["aiplane.ext_proc.translating", "aiplane.ext_proc.direct"]
+    for ext_proc in filters.values():
+        mode = ext_proc.processing_mode
+        assert (mode.request_header_mode, mode.request_body_mode) == (ProcessingMode.SEND, ProcessingMode.BUFFERED)
+        assert (mode.response_header_mode, mode.response_body_mode) == (ProcessingMode.SKIP, ProcessingMode.NONE)
         assert ext_proc.message_timeout.seconds >= 5 and not ext_proc.failure_mode_allow
-        # Bodies never wait for the headers' answer, so no mode is ever overridden.
-        assert ext_proc.send_body_without_waiting_for_header_response and not ext_proc.allow_mode_override
-    # The decision's plan for the answer reaches the response filter as dynamic metadata.
-    assert list(decision.metadata_options.receiving_namespaces.untyped) == ["aiplane"]
-    assert list(response.metadata_options.forwarding_namespaces.untyped) == ["aiplane"]
+    # Only the translating one may switch response phases on, which needs the body to wait.
+    assert filters["aiplane.ext_proc.translating"].allow_mode_override
+    assert not filters["aiplane.ext_proc.translating"].send_body_without_waiting_for_header_response
+    assert filters["aiplane.ext_proc.direct"].send_body_without_waiting_for_header_response
 
 
-def response_filter_on(route) -> bool:
-    if not route.typed_per_filter_config:
-        return True
+def enabled_filter(route) -> str:
+    (disabled,) = route.typed_per_filter_config
     per_route = ExtProcPerRoute()
-    route.typed_per_filter_config["aiplane.ext_proc.response"].Unpack(per_route)
-    return not per_route.disabled
+    route.typed_per_filter_config[disabled].Unpack(per_route)
+    assert per_route.disabled
+    return ({"aiplane.ext_proc.translating", "aiplane.ext_proc.direct"} - {disabled}).pop()
 
 
-def test_only_the_translated_routes_turn_the_response_filter_on():
-    routes = resources()[types.ROUTE][0].virtual_hosts[0].routes
-    assert {route.name: response_filter_on(route) for route in routes} == {
-        "openai/gpt-4o (translated)": True, "openai/gpt-4o": False, "local (translated)": True, "local": False, "no_route": False
-    }
+def test_each_client_api_gets_the_direct_filter_unless_its_clients_may_need_translating():
+    routes = {route.name: route for route in resources()[types.ROUTE][0].virtual_hosts[0].routes}
+    # Every provider here speaks OpenAI: OpenAI clients never need translating, Anthropic clients always.
+    assert enabled_filter(routes["openai_chat"]) == enabled_filter(routes["openai_embeddings"]) == "aiplane.ext_proc.direct"
+    assert enabled_filter(routes["anthropic_chat"]) == "aiplane.ext_proc.translating"
+    assert enabled_filter(routes["anthropic_count_tokens"]) == "aiplane.ext_proc.translating"
+    # A request that arrives with the route header already set is still decided, translating if need be.
+    assert enabled_filter(routes["openai/gpt-4o"]) == "aiplane.ext_proc.translating"
+    assert enabled_filter(routes["no_route"]) == "aiplane.ext_proc.translating"
 
 
 def test_no_provider_key_is_ever_in_envoys_resources():

@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 from envoy.config.core.v3.base_pb2 import HeaderMap, HeaderValue
+from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
 from envoy.service.ext_proc.v3.external_processor_pb2 import HttpBody, HttpHeaders
 
 from aiplane import dialects
@@ -120,14 +121,16 @@ def default_table(**env: str) -> RoutingTable:
     return RoutingTable(parse_policy(text, env=env), env=env)
 
 
-def test_request_headers_never_wait_for_a_mode_change_whatever_the_providers_dialects():
-    # The default policy speaks only OpenAI; `table()` has a Gemini provider too. Either way the
-    # body follows at once: an answer to translate goes through the response filter instead.
-    for routes in (default_table(), table()):
-        for path in ("/v1/chat/completions?x=1", "/v1/messages"):
-            decision = decisions.on_request_headers(routes, headers("POST", path))
-            assert decision.response == decisions.CONTINUE_HEADERS and not decision.response.HasField("mode_override")
-    assert decisions.on_request_headers(table(), headers("POST", "/v1/messages")).exchange.client == "anthropic"
+def test_request_headers_wait_for_the_body_of_a_chat_completion():
+    # Every provider of the default policy speaks OpenAI: nothing to translate, no response phases.
+    decision = decisions.on_request_headers(default_table(), headers("POST", "/v1/chat/completions?x=1"))
+    assert decision.exchange.client == "openai" and decision.response == decisions.CONTINUE_HEADERS
+
+
+def test_a_client_that_may_meet_another_dialect_switches_the_response_phase_on():
+    # This policy also has a Gemini provider.
+    decision = decisions.on_request_headers(table(), headers("POST", "/v1/chat/completions"))
+    assert decision.response.mode_override.response_header_mode == ProcessingMode.SEND
 
 
 def test_a_gemini_client_names_the_model_and_streaming_in_the_path():
@@ -138,23 +141,11 @@ def test_a_gemini_client_names_the_model_and_streaming_in_the_path():
     assert listed["models"][0]["name"] == "models/mock/mock-gpt"
 
 
-def test_a_request_to_translate_takes_the_translated_route_with_a_plan_for_its_answer():
-    body = orjson.dumps({"model": "fast", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]})
-    response = decisions.on_request_body(table(), Exchange(ClientCall("anthropic")), HttpBody(body=body, end_of_stream=True))
-    common = response.request_body.response
-    assert mutation_of(response)["x-aiplane-route"] == "mock" and mutation_of(response)["x-aiplane-translated"] == "1"
-    assert "x-aiplane-translated" not in common.header_mutation.remove_headers
-    assert orjson.loads(common.body_mutation.body)["messages"][0] == {"role": "user", "content": "hi"}  # OpenAI's now
-    plan = orjson.loads(response.dynamic_metadata.fields["aiplane"].struct_value.fields["translation"].string_value)
-    assert plan == {"client": "anthropic", "provider": "openai", "operation": "chat", "request": {"model": "fast"}}
-
-
-def test_a_request_in_the_providers_dialect_cannot_choose_the_translated_route():
-    body = orjson.dumps({"model": "fast", "messages": []})
-    response = decisions.on_request_body(table(), Exchange(ClientCall("openai")), HttpBody(body=body, end_of_stream=True))
-    assert "x-aiplane-translated" not in mutation_of(response)
-    assert "x-aiplane-translated" in response.request_body.response.header_mutation.remove_headers  # a client's own
-    assert not response.HasField("dynamic_metadata")
+def test_an_anthropic_client_switches_the_response_headers_phase_on():
+    decision = decisions.on_request_headers(table(), headers("POST", "/v1/messages"))
+    assert decision.exchange.client == "anthropic"
+    assert decision.response.mode_override.response_header_mode == ProcessingMode.SEND
+    assert decision.response.mode_override.request_body_mode == ProcessingMode.BUFFERED
 
 
 @pytest.mark.parametrize(
@@ -252,7 +243,7 @@ def test_an_anthropic_provider_is_called_on_its_own_path_with_its_own_key_header
     assert set_headers["x-api-key"][0] == "ak"
     assert set_headers["anthropic-version"] == ("2023-06-01", ADD_IF_ABSENT)  # a client's own version wins
     assert "authorization" not in set_headers
-    assert set(route.mutation.remove_headers) == {"authorization", "x-goog-api-key", "api-key", "x-aiplane-translated"}
+    assert set(route.mutation.remove_headers) == {"authorization", "x-goog-api-key", "api-key"}
 
 
 # --- AWS Bedrock: signed once the body is final ----------------------------------------------

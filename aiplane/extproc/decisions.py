@@ -1,26 +1,23 @@
 """What to do with one LLM request: pure functions from ext_proc messages to answers.
 
-Two filters call the decision server, each on its own ext_proc stream:
-- the decision filter, on every request:
-  - request headers: the client's dialect from the path; what can be answered without a
-    body is answered (`/v1/models`, unknown routes). The body follows at once.
-  - request body: resolve the model, translate the body for the provider's dialect, rewrite
-    path, host and credentials, and pick the provider's route. When the answer needs
-    translating too, that route has the response filter on, and the decision hands it a
-    translation plan in dynamic metadata.
-- the response filter, only on answers to translate:
-  - response headers: read the plan, then the status and content type.
-  - response body: translate, event by event for streams; a JSON answer (or an error) is
-    gathered from its chunks and translated whole.
+- request headers: the client's dialect from the path; what can be answered without a
+  body is answered (`/v1/models`, unknown routes). A client whose dialect may need
+  translating switches the response-headers phase on.
+- request body: resolve the model, translate the body for the provider's dialect,
+  rewrite path, host and credentials.
+- response headers (translated exchanges only): switch the body phase on, STREAMED for
+  SSE and BUFFERED for JSON, or leave it off when nothing needs translating.
+- response body: translate, chunk by chunk for streams.
 
-An `Exchange` carries what one stream's earlier messages learned to the next. No I/O here.
+One `Exchange` per ext_proc stream carries what earlier phases learned. No I/O here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import orjson
+from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
 from envoy.service.ext_proc.v3.external_processor_pb2 import (
     BodyMutation,
     BodyResponse,
@@ -32,26 +29,24 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     ProcessingResponse,
     TrailersResponse,
 )
-from google.protobuf.struct_pb2 import Struct
 
 from aiplane.dialects import (
     ANTHROPIC,
     CHAT,
     COUNT_TOKENS,
     CREDENTIAL_HEADERS,
+    EMBEDDING_TRANSLATORS,
     EMBEDDINGS,
+    TRANSLATORS,
     ClientCall,
     can_serve,
     client_call,
     client_key,
-    translator_for,
 )
 from aiplane.extproc import replies
 from aiplane.extproc.routing import RoutingTable, header
 from aiplane.translate import EmbeddingTranslator, StreamTranslator, Translator, UnsupportedFeature
-from aiplane.translate.response_view import response_view
 from aiplane.translate.token_count import count_tokens_response
-from aiplane.upstreams import METADATA_NAMESPACE
 
 GEMINI_MODELS = "/v1beta/models"
 _MODEL_LISTS = frozenset({"/v1/models", GEMINI_MODELS})
@@ -73,11 +68,34 @@ CONTINUE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+def _mode(response_headers: int, response_body: int) -> ProcessingMode:
+    # An override replaces the whole mode, so it restates the request side.
+    return ProcessingMode(
+        request_header_mode=ProcessingMode.SEND,
+        request_body_mode=ProcessingMode.BUFFERED,
+        response_header_mode=response_headers,
+        response_body_mode=response_body,
+        request_trailer_mode=ProcessingMode.SKIP,
+        response_trailer_mode=ProcessingMode.SKIP,
+    )
+
+
+# Envoy honours an override only here, before the provider is known: a client that may meet a
+# provider of another dialect sees the response headers, and `on_response_headers` decides.
+_SEE_RESPONSE_HEADERS = ProcessingResponse(
+    request_headers=HeadersResponse(), mode_override=_mode(ProcessingMode.SEND, ProcessingMode.NONE)
+)
+
+
+@dataclass(slots=True)
 class Exchange:
-    """What a request's headers showed, for its body."""
+    """What one request has shown so far."""
 
     call: ClientCall  # what the request's method and path said
+    request: dict | None = None  # the client's own body, when it is translated
+    translator: Translator | EmbeddingTranslator | None = None  # None: the provider speaks the client's dialect
+    stream: StreamTranslator | None = None
+    error_status: int = 0  # the provider's status when it answered with an error
     client_key: str | None = None  # the key the client sent, for a provider that takes the client's own
 
     @property
@@ -111,7 +129,8 @@ def on_request_headers(table: RoutingTable, headers: HttpHeaders) -> HeadersDeci
     if call is not None:
         if headers.end_of_stream:
             return HeadersDecision(replies.malformed_json(call.dialect, "the body is empty"), None)
-        return HeadersDecision(CONTINUE_HEADERS, Exchange(call, client_key=client_key(found)))
+        response = _SEE_RESPONSE_HEADERS if call.dialect in table.translating_clients else CONTINUE_HEADERS
+        return HeadersDecision(response, Exchange(call, client_key=client_key(found)))
     if method == "GET" and path in _MODEL_LISTS:
         if path == GEMINI_MODELS:
             body = table.gemini_models_body
@@ -139,49 +158,44 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
     if route.disabled:
         return replies.provider_disabled(client, route.provider, route.disabled)
 
+    translator: Translator | EmbeddingTranslator | None
     if call.operation == CHAT:
         if not can_serve(client, route.dialect):
             return replies.untranslatable(client, route.provider, route.dialect)
         stream = call.stream if call.stream is not None else doc.get("stream") is True
-        serving = "stream" if stream else CHAT
+        serving, translator = "stream" if stream else CHAT, TRANSLATORS.get((client, route.dialect))
+        if translator is not None and call.model is not None:
+            # A client that names the model in the path: the translator sees it in the body.
+            doc = {**doc, "model": model, "stream": stream}
     elif call.operation == EMBEDDINGS:
-        serving = EMBEDDINGS
+        serving, translator = EMBEDDINGS, EMBEDDING_TRANSLATORS.get(route.dialect)
     elif route.dialect != ANTHROPIC:  # count_tokens: a provider without it is answered here
         try:
             return replies.json_reply(200, count_tokens_response(doc))
         except ValueError as exc:
             return replies.invalid_request(client, str(exc))
     else:
-        serving = COUNT_TOKENS
+        serving, translator = COUNT_TOKENS, None
     path = route.path_for(resolution.upstream_model, serving)
     if path is None:
         return replies.not_offered(client, route.provider, route.dialect, call.operation)
 
-    translator = translator_for(client, route.dialect, call.operation)
-    plan = None
+    common = CommonResponse(header_mutation=route.mutation, clear_route_cache=True)
+    common.header_mutation.set_headers.append(header(":path", path))
+    signed = route.signer is not None
     if translator is not None:
-        if call.model is not None:
-            # A client that names the model in the path: the translator sees it in the body.
-            doc = {**doc, "model": model, "stream": stream}
         try:
             translated = translator.request(doc, resolution.upstream_model)
         except UnsupportedFeature as exc:
             return replies.unsupported_feature(client, exc.param, exc.message)
-        # The provider's route with the response filter on, told by `plan` how to translate the answer.
-        common = CommonResponse(header_mutation=route.translated_mutation, clear_route_cache=True)
         common.header_mutation.remove_headers.extend(_CLIENT_ONLY_HEADERS.get(client, ()))
         if route.passthrough_key is not None and exchange.client_key:
             _pass_key_on(common.header_mutation, route.passthrough_key, exchange.client_key)
-        plan = translation_plan(client, route.dialect, call.operation, doc)
-        doc = translated
-    else:
-        common = CommonResponse(header_mutation=route.mutation, clear_route_cache=True)
-    common.header_mutation.set_headers.append(header(":path", path))
-    if translator is None:
-        if call.model is None and resolution.upstream_model != model:
-            doc["model"] = resolution.upstream_model
-        elif route.signer is None:
-            return ProcessingResponse(request_body=BodyResponse(response=common))  # the body as it came
+        exchange.request, exchange.translator, doc = doc, translator, translated
+    elif call.model is None and resolution.upstream_model != model:
+        doc["model"] = resolution.upstream_model
+    elif not signed:
+        return ProcessingResponse(request_body=BodyResponse(response=common))
     try:
         new_body = orjson.dumps(doc)
     except orjson.JSONEncodeError as exc:  # e.g. nested deeper than a provider body may be
@@ -192,7 +206,7 @@ def on_request_body(table: RoutingTable, exchange: Exchange, body: HttpBody) -> 
     if route.signer is not None:
         # Signed last: the signature covers the body exactly as sent.
         set_headers.extend(header(k, v) for k, v in route.signer.headers("POST", path, new_body))
-    return ProcessingResponse(request_body=BodyResponse(response=common), dynamic_metadata=plan)
+    return ProcessingResponse(request_body=BodyResponse(response=common))
 
 
 def _pass_key_on(mutation: HeaderMutation, key_header: tuple[str, str], key: str) -> None:
@@ -202,59 +216,29 @@ def _pass_key_on(mutation: HeaderMutation, key_header: tuple[str, str], key: str
     mutation.remove_headers.extend(other for other in CREDENTIAL_HEADERS if other != name)
 
 
-# --- The response filter's stream: one answer to translate ---------------------------------
-
-_PLAN = "translation"
-
-
-def translation_plan(client: str, provider: str, operation: str, request: dict) -> Struct:
-    """Dynamic metadata telling the response filter how to translate the answer to `request`."""
-    plan = {"client": client, "provider": provider, "operation": operation, "request": response_view(request)}
-    metadata = Struct()
-    metadata.fields[METADATA_NAMESPACE].struct_value.fields[_PLAN].string_value = orjson.dumps(plan).decode()
-    return metadata
-
-
-@dataclass(slots=True)
-class Answer:
-    """What one answer's translation carries from chunk to chunk."""
-
-    translator: Translator | EmbeddingTranslator
-    request: dict  # the client's request, as `response_view` cut it
-    stream: StreamTranslator | None = None  # for a stream: its translator, fed chunk by chunk
-    error_status: int = 0  # the provider's status when it answered with an error
-    gathered: bytearray = field(default_factory=bytearray)  # a body translated whole, until its last chunk
-
-
-def _read_plan(metadata) -> Answer | None:
-    """The decision's plan from the metadata the response filter forwards; None without one."""
-    if METADATA_NAMESPACE not in metadata.filter_metadata:
-        return None
-    fields = metadata.filter_metadata[METADATA_NAMESPACE].fields
-    if _PLAN not in fields:
-        return None
-    plan = orjson.loads(fields[_PLAN].string_value)
-    translator = translator_for(plan["client"], plan["provider"], plan["operation"])
-    return None if translator is None else Answer(translator, plan["request"])
-
-
-def on_response_headers(headers: HttpHeaders, metadata) -> tuple[ProcessingResponse, Answer | None]:
-    """The answer's headers, with the decision's plan (`metadata`, the request's metadata context)."""
-    answer = _read_plan(metadata)
-    if answer is None:  # only a decision sends an answer here; without its plan, nothing to translate
-        return CONTINUE["response_headers"], None
+def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingResponse:
+    if exchange.translator is None:
+        return ProcessingResponse(
+            response_headers=HeadersResponse(), mode_override=_mode(ProcessingMode.SKIP, ProcessingMode.NONE)
+        )
     found = _pseudo_headers(headers, _RESPONSE_HEADERS_READ)
     status = int(found.get(":status", "200"))
     mutation = HeaderMutation(remove_headers=["content-length"])  # the translated body has another length
     if status >= 400:
-        answer.error_status = status
+        exchange.error_status = status
         mutation.set_headers.append(header("content-type", "application/json"))
-    elif found.get("content-type", "").startswith(_STREAM_TYPES) and hasattr(answer.translator, "stream"):
-        # Only chat streams: an embeddings translator has no `stream`, and its answer is translated whole.
-        answer.stream = answer.translator.stream(answer.request)
+        body_mode = ProcessingMode.BUFFERED
+    elif found.get("content-type", "").startswith(_STREAM_TYPES) and hasattr(exchange.translator, "stream"):
+        # Only chat streams: an embeddings translator has no `stream`, and its answer is buffered.
+        exchange.stream = exchange.translator.stream(exchange.request)
         mutation.set_headers.append(header("content-type", "text/event-stream"))
-    response = ProcessingResponse(response_headers=HeadersResponse(response=CommonResponse(header_mutation=mutation)))
-    return response, answer
+        body_mode = ProcessingMode.STREAMED
+    else:
+        body_mode = ProcessingMode.BUFFERED
+    return ProcessingResponse(
+        response_headers=HeadersResponse(response=CommonResponse(header_mutation=mutation)),
+        mode_override=_mode(ProcessingMode.SEND, body_mode),
+    )
 
 
 def _replace_body(new_body: bytes) -> ProcessingResponse:
@@ -262,20 +246,19 @@ def _replace_body(new_body: bytes) -> ProcessingResponse:
     return ProcessingResponse(response_body=BodyResponse(response=CommonResponse(body_mutation=mutation)))
 
 
-def on_response_body(answer: Answer, body: HttpBody) -> ProcessingResponse:
-    if answer.stream is not None:
-        out = answer.stream.feed(body.body)
+def on_response_body(exchange: Exchange, body: HttpBody) -> ProcessingResponse:
+    translator = exchange.translator
+    if translator is None:
+        return CONTINUE["response_body"]
+    if exchange.stream is not None:
+        out = exchange.stream.feed(body.body)
         if body.end_of_stream:
-            out += answer.stream.finish()
+            out += exchange.stream.finish()
         return _replace_body(out)
-    answer.gathered += body.body
-    if not body.end_of_stream:
-        return _replace_body(b"")  # the client gets the answer whole, translated, with its last chunk
-    translator, whole = answer.translator, bytes(answer.gathered)
-    if answer.error_status:
-        return _replace_body(translator.error(answer.error_status, whole))
+    if exchange.error_status:
+        return _replace_body(translator.error(exchange.error_status, body.body))
     try:
-        translated, _usage = translator.response(orjson.loads(whole), answer.request)
+        translated, _usage = translator.response(orjson.loads(body.body), exchange.request or {})
         return _replace_body(orjson.dumps(translated))
     except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnsupportedFeature, TypeError, KeyError, ValueError) as exc:
         # A provider answer that cannot be read is the provider's failure, said in the client's dialect.

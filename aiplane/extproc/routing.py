@@ -23,10 +23,16 @@ import orjson
 from envoy.config.core.v3.base_pb2 import HeaderValue, HeaderValueOption
 from envoy.service.ext_proc.v3.external_processor_pb2 import HeaderMutation
 
-from aiplane.dialects import AWS_SIGNATURE_HEADERS, CREDENTIAL_HEADERS, PROVIDER_APIS, provider_dialect
+from aiplane.dialects import (
+    AWS_SIGNATURE_HEADERS,
+    CREDENTIAL_HEADERS,
+    PROVIDER_APIS,
+    provider_dialect,
+    translating_clients,
+)
 from aiplane.extproc.sigv4 import AwsCredentials, SigV4Signer
 from aiplane.policy import ModelProvider, Policy
-from aiplane.upstreams import ROUTE_HEADER, TRANSLATED_HEADER, parse_base_url
+from aiplane.upstreams import ROUTE_HEADER, parse_base_url
 
 _DEFAULT_NAMES = frozenset({"", "default", "none"})
 
@@ -46,7 +52,6 @@ class Route:
     dialect: str  # the body format its API speaks
     upstream_model: str | None  # None for a wildcard entry: the requested name is used
     mutation: HeaderMutation  # authority, route header, credentials, extra headers
-    translated_mutation: HeaderMutation  # the same, choosing the provider's route that translates the answer
     disabled: str | None  # why the entry cannot serve, or None
     # upstream paths by what they serve (see `ProviderApi.paths`); `{model}` in them names the model.
     paths: Mapping[str, str]
@@ -96,11 +101,7 @@ def _compile_route(entry: ModelProvider, disabled: str | None, env: Mapping[str,
         provider=entry.name,
         dialect=provider_dialect(entry.provider_interface),
         upstream_model=None if entry.is_wildcard else entry.model_name,
-        # A client's own translated header is dropped: only the decision picks that route.
-        mutation=HeaderMutation(set_headers=set_headers, remove_headers=[*remove_headers, TRANSLATED_HEADER]),
-        translated_mutation=HeaderMutation(
-            set_headers=[*set_headers, header(TRANSLATED_HEADER, "1")], remove_headers=remove_headers
-        ),
+        mutation=HeaderMutation(set_headers=set_headers, remove_headers=remove_headers),
         disabled=disabled,
         paths=paths,
         signer=signer,
@@ -126,6 +127,7 @@ class RoutingTable:
         listed: list[tuple[str, str]] = []
         # The default entry claims its bare name first.
         availability = policy.provider_status(env)
+        self.translating_clients = translating_clients(entry for entry, disabled in availability if not disabled)
         ordered = sorted(availability, key=lambda item: not item[0].default)
         for entry, disabled in ordered:
             route = _compile_route(entry, disabled, env)

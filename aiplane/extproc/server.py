@@ -1,9 +1,8 @@
 """The ext_proc gRPC servicer: a thin async shell over `decisions`.
 
-Envoy opens one stream per filter and HTTP request: the decision filter's sees the
-request, the response filter's (on answers to translate only) sees the answer. The
-routing table in force at the request's headers serves its body too, so a policy
-swap mid-request never mixes two policies.
+Envoy opens one stream per HTTP request. The routing table in force when the
+stream opens serves the whole request, so a policy swap mid-request never mixes
+two policies; an `Exchange` carries what one phase learned to the next.
 """
 
 from __future__ import annotations
@@ -29,28 +28,27 @@ class DecisionServer(ext_proc_grpc.ExternalProcessorServicer):
     async def Process(  # noqa: N802 (gRPC's method name)
         self, request_iterator: AsyncIterator[ProcessingRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[ProcessingResponse]:
-        exchange: decisions.Exchange | None = None  # the decision filter's request
-        answer: decisions.Answer | None = None  # the response filter's answer to translate
+        table = self.table
+        if table is None:
+            yield replies.no_policy()
+            return
+        exchange: decisions.Exchange | None = None
         async for request in request_iterator:
             phase = request.WhichOneof("request")
             if phase == "request_headers":
-                table = self.table
-                if table is None:
-                    yield replies.no_policy()
-                    return
                 decision = decisions.on_request_headers(table, request.request_headers)
                 yield decision.response
                 exchange = decision.exchange
                 if exchange is None:
                     return  # answered: Envoy ignores anything more on this stream
-            elif phase == "request_body" and exchange is not None:
+            elif exchange is None:
+                yield decisions.CONTINUE[phase]
+            elif phase == "request_body":
                 yield decisions.on_request_body(table, exchange, request.request_body)
             elif phase == "response_headers":
-                # Translating an answer needs no policy: the decision's plan says all it takes.
-                response, answer = decisions.on_response_headers(request.response_headers, request.metadata_context)
-                yield response
-            elif phase == "response_body" and answer is not None:
-                yield decisions.on_response_body(answer, request.response_body)
+                yield decisions.on_response_headers(exchange, request.response_headers)
+            elif phase == "response_body":
+                yield decisions.on_response_body(exchange, request.response_body)
             else:
                 yield decisions.CONTINUE[phase]
 

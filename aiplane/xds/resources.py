@@ -2,12 +2,10 @@
 
 What Envoy gets:
 - one listener per LLM listener in the policy, each an HTTP connection manager
-  with two ext_proc filters (the decision, then the response translation) and
-  the router, routes over RDS;
-- one route configuration, `aiplane_llm`: two routes per usable provider entry,
-  matched on the headers the decision server sets (the second turns the response
-  filter on), with the entry's timeout and retries; anything unmatched gets a 404
-  in OpenAI's shape;
+  with the ext_proc filter then the router, routes over RDS;
+- one route configuration, `aiplane_llm`: a route per usable provider entry,
+  matched on the `x-aiplane-route` header the decision server sets, with the
+  entry's timeout and retries; anything unmatched gets a 404 in OpenAI's shape;
 - one cluster per distinct provider upstream (TLS with SNI and SAN checks for
   https), and the `aiplane_extproc` cluster whose endpoints are the workers.
 
@@ -38,15 +36,15 @@ from envoy.type.matcher.v3.regex_pb2 import RegexMatcher
 from envoy.type.matcher.v3.string_pb2 import StringMatcher
 from google.protobuf import any_pb2, duration_pb2, struct_pb2, wrappers_pb2
 
-from aiplane.dialects import ANTHROPIC, CLIENT_APIS, GEMINI, OPENAI
+from aiplane.dialects import ANTHROPIC, CLIENT_APIS, GEMINI, OPENAI, translating_clients
 from aiplane.extproc.replies import error_body, error_document
 from aiplane.policy import ModelProvider, Policy
-from aiplane.upstreams import METADATA_NAMESPACE, ROUTE_HEADER, TRANSLATED_HEADER, Upstream, parse_base_url
+from aiplane.upstreams import ROUTE_HEADER, Upstream, parse_base_url
 from aiplane.xds import types
 
 EXTPROC_CLUSTER = "aiplane_extproc"
-DECISION_EXT_PROC = "aiplane.ext_proc.decision"
-RESPONSE_EXT_PROC = "aiplane.ext_proc.response"
+DIRECT_EXT_PROC = "aiplane.ext_proc.direct"
+TRANSLATING_EXT_PROC = "aiplane.ext_proc.translating"
 LLM_ROUTES = "aiplane_llm"
 LLM_LISTENER_TYPES = frozenset({"model", "prompt"})
 POLICY_NAME = "aiplane.policy"
@@ -160,26 +158,26 @@ def _local_reply_config(max_body_bytes: int) -> hcm.LocalReplyConfig:
     return hcm.LocalReplyConfig(mappers=mappers)
 
 
-def _ext_proc_service() -> grpc_service_pb2.GrpcService:
-    return grpc_service_pb2.GrpcService(
-        envoy_grpc=grpc_service_pb2.GrpcService.EnvoyGrpc(cluster_name=EXTPROC_CLUSTER),
-        # The side stream lives as long as the HTTP stream: longer than any LLM stream.
-        timeout=_seconds(3600),
-    )
+def _ext_proc_filter(name: str, message_timeout: float, *, translating: bool) -> hcm.HttpFilter:
+    """The decision server's filter; `translating` lets it switch the response phases on.
 
-
-def _metadata_namespaces() -> ext_proc_pb2.MetadataOptions.MetadataNamespaces:
-    return ext_proc_pb2.MetadataOptions.MetadataNamespaces(untyped=[METADATA_NAMESPACE])
-
-
-def decision_filter(message_timeout: float) -> hcm.HttpFilter:
-    """Decides every LLM request: its headers, then its whole body, which Envoy sends at once
-    without waiting for the headers' answer (one round trip less: p50 1.23 -> 0.97 ms, worker
-    CPU 638 -> 516 us at concurrency 1). It sees no response: answers that need translating
-    go through `response_filter`, which the chosen route turns on."""
+    Envoy honours a mode override only in the answer to request headers, and only when the body
+    waited for that answer. A direct exchange instead sends the body at once, one round trip
+    less (measured: p50 1.23 -> 0.97 ms, worker CPU 638 -> 516 us at concurrency 1).
+    Tried and dropped: a translating filter with the response phases on from the start and the
+    body sent at once saves that round trip, but Envoy ignores the override that would switch the
+    body phase off again at response headers, so a same-dialect stream paid one ext_proc message
+    per chunk (15 messages instead of 3 for a 10-chunk stream). Nor can the response headers be
+    sent statically instead of by the request-headers override: with the body not waiting, the
+    override at response headers that turns the body phase on is ignored too.
+    """
     mode = processing_mode_pb2.ProcessingMode
     config = ext_proc_pb2.ExternalProcessor(
-        grpc_service=_ext_proc_service(),
+        grpc_service=grpc_service_pb2.GrpcService(
+            envoy_grpc=grpc_service_pb2.GrpcService.EnvoyGrpc(cluster_name=EXTPROC_CLUSTER),
+            # The side stream lives as long as the HTTP stream: longer than any LLM stream.
+            timeout=_seconds(3600),
+        ),
         processing_mode=mode(
             request_header_mode=mode.SEND,
             request_body_mode=mode.BUFFERED,
@@ -190,39 +188,10 @@ def decision_filter(message_timeout: float) -> hcm.HttpFilter:
         ),
         message_timeout=_seconds(message_timeout),
         mutation_rules=HeaderMutationRules(allow_all_routing=wrappers_pb2.BoolValue(value=True)),
-        send_body_without_waiting_for_header_response=True,
-        # The translation plan for the response filter.
-        metadata_options=ext_proc_pb2.MetadataOptions(receiving_namespaces=_metadata_namespaces()),
+        allow_mode_override=translating,
+        send_body_without_waiting_for_header_response=not translating,
     )
-    return hcm.HttpFilter(name=DECISION_EXT_PROC, typed_config=_pack(config))
-
-
-def response_filter(message_timeout: float) -> hcm.HttpFilter:
-    """Translates an answer, on the routes that need it only: the decision filter has re-routed
-    the request before this filter reads its route, and hands it the plan in dynamic metadata.
-
-    Its modes are fixed, so Envoy sends the body's chunks without waiting for the headers'
-    answer: a stream's first event costs one round trip, not two. (Envoy honours a mode
-    override only in the answer to request headers, before the provider is known, and only
-    when the body waited for it: deciding the response modes there cost a round trip more on
-    every request of a client that might need translating, measured +0.57 ms to the first
-    token.) A JSON answer comes in one chunk or a few, gathered and translated whole."""
-    mode = processing_mode_pb2.ProcessingMode
-    config = ext_proc_pb2.ExternalProcessor(
-        grpc_service=_ext_proc_service(),
-        processing_mode=mode(
-            request_header_mode=mode.SKIP,
-            request_body_mode=mode.NONE,
-            response_header_mode=mode.SEND,
-            response_body_mode=mode.STREAMED,
-            request_trailer_mode=mode.SKIP,
-            response_trailer_mode=mode.SKIP,
-        ),
-        message_timeout=_seconds(message_timeout),
-        send_body_without_waiting_for_header_response=True,
-        metadata_options=ext_proc_pb2.MetadataOptions(forwarding_namespaces=_metadata_namespaces()),
-    )
-    return hcm.HttpFilter(name=RESPONSE_EXT_PROC, typed_config=_pack(config))
+    return hcm.HttpFilter(name=name, typed_config=_pack(config))
 
 
 def llm_listener(name: str, address: str, port: int, policy: Policy) -> listener_pb2.Listener:
@@ -230,11 +199,12 @@ def llm_listener(name: str, address: str, port: int, policy: Policy) -> listener
         stat_prefix=f"llm_{name}",
         codec_type=hcm.HttpConnectionManager.CodecType.AUTO,
         rds=hcm.Rds(route_config_name=LLM_ROUTES, config_source=_ADS),
-        # A filter reads its route when the request reaches it: the response filter, after the
-        # decision, reads the provider route the decision chose (see `llm_routes`).
+        # Each route enables one of the two (see `llm_routes`). A filter reads its route when
+        # the request reaches it, so the translating one goes first: after the direct one has
+        # re-routed a request to a provider route, no decision filter is left to run again.
         http_filters=[
-            decision_filter(policy.gateway.extproc.message_timeout),
-            response_filter(policy.gateway.extproc.message_timeout),
+            _ext_proc_filter(TRANSLATING_EXT_PROC, policy.gateway.extproc.message_timeout, translating=True),
+            _ext_proc_filter(DIRECT_EXT_PROC, policy.gateway.extproc.message_timeout, translating=False),
             hcm.HttpFilter(name="envoy.filters.http.router", typed_config=_pack(Router())),
         ],
         local_reply_config=_local_reply_config(policy.gateway.max_request_body_bytes),
@@ -259,34 +229,34 @@ def llm_listener(name: str, address: str, port: int, policy: Policy) -> listener
 # ---------------------------------------------------------------- routes
 
 
-# Per-route config for routes whose answers are not translated.
-_NO_RESPONSE_FILTER = {RESPONSE_EXT_PROC: _pack(ext_proc_pb2.ExtProcPerRoute(disabled=True))}
+def _only(filter_name: str) -> dict[str, any_pb2.Any]:
+    """Per-route config that leaves `filter_name` the only decision filter on."""
+    other = TRANSLATING_EXT_PROC if filter_name == DIRECT_EXT_PROC else DIRECT_EXT_PROC
+    return {other: _pack(ext_proc_pb2.ExtProcPerRoute(disabled=True))}
 
 
-def _error_route() -> rc.Route:
+def _error_route(name: str, match: rc.RouteMatch, filter_name: str) -> rc.Route:
     """Answers what the decision server left without a provider route: never, unless something broke."""
     body = error_body(OPENAI, 404, "no_route", "no provider route matched this request").decode()
     return rc.Route(
-        name="no_route",
-        match=rc.RouteMatch(prefix="/"),
+        name=name,
+        match=match,
         direct_response=rc.DirectResponseAction(status=404, body=base_pb2.DataSource(inline_string=body)),
         response_headers_to_add=[
             _header_option("content-type", "application/json"),
             _header_option("x-aiplane-error", "no_route"),
         ],
-        typed_per_filter_config=_NO_RESPONSE_FILTER,
+        typed_per_filter_config=_only(filter_name),
     )
 
 
-def _provider_route(entry: ModelProvider, upstream: Upstream, *, translated: bool) -> rc.Route:
-    """The route to one provider entry, chosen by the decision's headers; `translated`: the one
-    for requests in another dialect than the provider's, whose answers the response filter translates."""
-    headers = [rc.HeaderMatcher(name=ROUTE_HEADER, string_match=StringMatcher(exact=entry.name))]
-    if translated:
-        headers.append(rc.HeaderMatcher(name=TRANSLATED_HEADER, present_match=True))
+def _provider_route(entry: ModelProvider, upstream: Upstream) -> rc.Route:
     return rc.Route(
-        name=f"{entry.name} (translated)" if translated else entry.name,
-        match=rc.RouteMatch(prefix="/", headers=headers),
+        name=entry.name,
+        match=rc.RouteMatch(
+            prefix="/",
+            headers=[rc.HeaderMatcher(name=ROUTE_HEADER, string_match=StringMatcher(exact=entry.name))],
+        ),
         route=rc.RouteAction(
             cluster=upstream.cluster_name,
             timeout=_seconds(entry.timeout),
@@ -294,19 +264,25 @@ def _provider_route(entry: ModelProvider, upstream: Upstream, *, translated: boo
                 retry_on="connect-failure,refused-stream", num_retries=wrappers_pb2.UInt32Value(value=2)
             ),
         ),
-        request_headers_to_remove=[ROUTE_HEADER, TRANSLATED_HEADER],
-        typed_per_filter_config={} if translated else _NO_RESPONSE_FILTER,
+        request_headers_to_remove=[ROUTE_HEADER],
+        # Only a request that arrives already carrying the route header is first matched here.
+        typed_per_filter_config=_only(TRANSLATING_EXT_PROC),
     )
 
 
-def llm_routes(providers: Sequence[ModelProvider]) -> route_pb2.RouteConfiguration:
-    """Two routes per provider entry, selected by the decision server's headers: one for answers
-    to translate, one for the rest; before a decision, the catch-all error route."""
-    routes = []
-    for entry in providers:
-        upstream = parse_base_url(str(entry.base_url))
-        routes += [_provider_route(entry, upstream, translated=flag) for flag in (True, False)]
-    routes.append(_error_route())
+def llm_routes(providers: Sequence[ModelProvider], translating: frozenset[str]) -> route_pb2.RouteConfiguration:
+    """Provider routes, selected by the decision server's header; before a decision, one route
+    per client API picks the decision filter: the translating one when that client may meet a
+    provider of another dialect."""
+    routes = [_provider_route(entry, parse_base_url(str(entry.base_url))) for entry in providers]
+    for api in CLIENT_APIS:
+        match = rc.RouteMatch(
+            safe_regex=RegexMatcher(regex=f"^{api.path}$"),
+            headers=[rc.HeaderMatcher(name=":method", string_match=StringMatcher(exact=api.method))],
+        )
+        filter_name = TRANSLATING_EXT_PROC if api.dialect in translating else DIRECT_EXT_PROC
+        routes.append(_error_route(f"{api.dialect}_{api.operation}", match, filter_name))
+    routes.append(_error_route("no_route", rc.RouteMatch(prefix="/"), TRANSLATING_EXT_PROC))
     return route_pb2.RouteConfiguration(
         name=LLM_ROUTES, virtual_hosts=[rc.VirtualHost(name="llm", domains=["*"], routes=routes)]
     )
@@ -435,6 +411,6 @@ def build_resources(
         types.CLUSTER: clusters,
         types.ENDPOINT: endpoints,
         types.LISTENER: listeners,
-        types.ROUTE: [llm_routes(providers)],
+        types.ROUTE: [llm_routes(providers, translating_clients(providers))],
         types.POLICY: [(POLICY_NAME, policy_resource(policy))],
     }
