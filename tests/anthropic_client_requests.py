@@ -13,7 +13,6 @@ import orjson
 import pydantic
 from client_streams import Event, anthropic_events, assert_anthropic_well_formed
 from hypothesis import strategies as st
-from timing import cpu_seconds_per_call
 
 from aiplane.translate import Translator, UnsupportedFeature, Usage
 
@@ -200,24 +199,3 @@ def ended_once(out: bytes) -> list[Event]:
     assert names.count("message_start") <= 1 and names.count("message_stop") <= 1
     assert names[-1] in ("message_stop", "error")
     return events
-
-
-# ---------------------------------------------------------------------------------------------
-# Timings
-# ---------------------------------------------------------------------------------------------
-
-
-def assert_request_within(translator: Translator, body: dict[str, Any], upstream: str, per_2kb: float) -> None:
-    size = len(orjson.dumps(body))
-    per_call = cpu_seconds_per_call(lambda: translator.request(body, upstream), 2000)
-    assert per_call * 2048 / size < per_2kb, f"{per_call * 1e6:.1f} µs for {size} bytes"
-
-
-def assert_stream_within(translator: Translator, raw: bytes, events: int, per_event: float) -> None:
-    def run() -> None:
-        stream = translator.stream({"model": CLIENT_MODEL})
-        stream.feed(raw)
-        stream.finish()
-
-    took = cpu_seconds_per_call(run, 500) / events
-    assert took < per_event, f"{took * 1e6:.1f} µs per event"

@@ -1,5 +1,5 @@
 """What Gemini clients send to and receive from a translator: stream parsers and grammar checks,
-a stream runner, Google's SDK against a translator in process, and timings, shared by the test
+a stream runner and Google's SDK against a translator in process, shared by the test
 files of every pair with Gemini clients (tests/test_translate_gemini_*.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import orjson
-from timing import cpu_seconds_per_call
 
 from aiplane.translate import Translator, Usage
 
@@ -125,23 +124,3 @@ def ask_for_recipes(gateway: Gateway) -> None:
 def get_weather(location: str) -> str:
     """The weather now in a city."""
     return "15 degrees"
-
-
-# --- timings -----------------------------------------------------------------------------------
-
-
-def timings(
-    translator: Translator, body: dict[str, Any], upstream: str, stream: bytes, events: int
-) -> tuple[float, float]:
-    """Seconds `request()` takes per 2 KB of `body`, and a stream per event of the provider's `stream`."""
-    size = len(orjson.dumps(body))
-    per_request = cpu_seconds_per_call(lambda: translator.request(body, upstream), 2000) * 2048 / size
-
-    def translate() -> None:
-        translated = translator.stream(CLIENT_REQUEST)
-        translated.feed(stream)
-        translated.finish()
-
-    per_event = cpu_seconds_per_call(translate, 200) / events
-    print(f"\nrequest {per_request * 1e6:.1f} us per 2 KB; stream {per_event * 1e6:.2f} us per event")
-    return per_request, per_event

@@ -22,8 +22,6 @@ from anthropic_client_requests import (
     IMAGE_B64,
     IMAGE_URL,
     any_json_object,
-    assert_request_within,
-    assert_stream_within,
     assert_the_sdk_takes,
     assert_translated_or_refused,
     base_request,
@@ -795,18 +793,3 @@ def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces:
         assert_anthropic_well_formed(events)
     for name, data in events:
         at.ErrorResponse.model_validate(data) if name == "error" else ADAPTER.validate_python(data)
-
-
-# ---------------------------------------------------------------------------------------------
-# Timings
-# ---------------------------------------------------------------------------------------------
-
-
-def test_request_takes_at_most_50us_per_2kb() -> None:
-    assert_request_within(TRANSLATOR, fixture_json("tool_request.anthropic.json"), UPSTREAM, 50e-6)
-
-
-def test_stream_takes_at_most_20us_per_event() -> None:
-    raw = bedrock_stream("tool_stream") + bedrock_stream("text_stream")
-    events = len(fixture_json("tool_stream.bedrock.json")) + len(fixture_json("text_stream.bedrock.json"))
-    assert_stream_within(TRANSLATOR, raw, events, 20e-6)

@@ -15,8 +15,6 @@ import pytest
 from anthropic_client_requests import (
     CLIENT_MODEL,
     any_json_object,
-    assert_request_within,
-    assert_stream_within,
     assert_the_sdk_takes,
     assert_translated_or_refused,
     base_request,
@@ -430,17 +428,3 @@ def test_any_bytes_fed_to_the_stream_translator_end_one_way_or_the_other(pieces:
     events = ended_once(out)
     if events[-1][0] == "message_stop":
         assert_anthropic_well_formed(events)
-
-
-# ---------------------------------------------------------------------------------------------
-# Timings
-# ---------------------------------------------------------------------------------------------
-
-
-def test_request_takes_at_most_50us_per_2kb() -> None:
-    assert_request_within(TRANSLATOR, fixture_json("tool_request.anthropic.json"), UPSTREAM, 50e-6)
-
-
-def test_stream_takes_at_most_20us_per_event() -> None:
-    raw = fixture("tool_stream.gemini.sse") + fixture("text_stream.gemini.sse")
-    assert_stream_within(TRANSLATOR, raw, raw.count(b"data: "), 20e-6)

@@ -20,7 +20,6 @@ from gemini_client_requests import (
     get_weather,
     sdk_client,
     split,
-    timings,
     translate_stream,
 )
 from gemini_client_requests import assert_well_formed as well_formed
@@ -717,13 +716,3 @@ def test_the_sdk_raises_a_mid_stream_exception() -> None:
     with pytest.raises(errors.APIError) as e:
         list(sdk_client(provider).models.generate_content_stream(model=CLIENT_MODEL, contents="Tell me a story"))
     assert e.value.code == 429
-
-
-# --- timings -----------------------------------------------------------------------------------
-
-
-def test_timings() -> None:
-    count = len(orjson.loads(fx("tool_stream.bedrock.json")))
-    body = orjson.loads(fx("tool_request.gemini.json"))
-    per_request, per_event = timings(T, body, UPSTREAM, bedrock_stream("tool_stream"), count)
-    assert per_request < 50e-6 and per_event < 20e-6
