@@ -169,7 +169,12 @@ def _ext_proc_filter(name: str, message_timeout: float, *, translating: bool) ->
     body phase off again at response headers, so a same-dialect stream paid one ext_proc message
     per chunk (15 messages instead of 3 for a 10-chunk stream). Nor can the response headers be
     sent statically instead of by the request-headers override: with the body not waiting, the
-    override at response headers that turns the body phase on is ignored too.
+    override at response headers that turns the body phase on is ignored too. Nor does a second
+    filter pay: a response filter with fixed modes, turned on by the provider route the decision
+    picks and fed the plan in dynamic metadata, lets a stream's first chunk go without waiting
+    for the headers' answer, but opening its own gRPC stream per request cost more than the round
+    trips it saved (interleaved runs: time to first token +0.4 ms p50, +300 us of worker CPU per
+    translated request).
     """
     mode = processing_mode_pb2.ProcessingMode
     config = ext_proc_pb2.ExternalProcessor(
