@@ -141,11 +141,58 @@ def test_a_gemini_client_names_the_model_and_streaming_in_the_path():
     assert listed["models"][0]["name"] == "models/mock/mock-gpt"
 
 
-def test_an_anthropic_client_switches_the_response_headers_phase_on():
+def test_a_client_that_may_meet_its_own_dialect_decides_the_answers_body_at_its_headers():
+    # OpenAI clients may meet the OpenAI providers here: the body phase stays off until the answer says.
+    mode = decisions.on_request_headers(table(), headers("POST", "/v1/chat/completions")).response.mode_override
+    assert (mode.response_header_mode, mode.response_body_mode) == (ProcessingMode.SEND, ProcessingMode.NONE)
+
+
+def test_a_client_no_provider_speaks_to_gets_its_whole_answer_in_full_duplex():
+    # No provider here speaks Anthropic's API: every answer is translated, and the first chunk
+    # need not wait for the answer to the headers.
     decision = decisions.on_request_headers(table(), headers("POST", "/v1/messages"))
-    assert decision.exchange.client == "anthropic"
-    assert decision.response.mode_override.response_header_mode == ProcessingMode.SEND
-    assert decision.response.mode_override.request_body_mode == ProcessingMode.BUFFERED
+    assert decision.exchange.client == "anthropic" and decision.exchange.duplex
+    mode = decision.response.mode_override
+    assert (mode.request_header_mode, mode.request_body_mode) == (ProcessingMode.SEND, ProcessingMode.BUFFERED)
+    assert (mode.response_header_mode, mode.response_body_mode) == (ProcessingMode.SEND, ProcessingMode.FULL_DUPLEX_STREAMED)
+    assert mode.response_trailer_mode == ProcessingMode.SEND
+
+
+def duplex_exchange(body: dict) -> Exchange:
+    exchange = decisions.on_request_headers(table(), headers("POST", "/v1/messages")).exchange
+    decisions.on_request_body(table(), exchange, HttpBody(body=orjson.dumps(body), end_of_stream=True))
+    return exchange
+
+
+def response_headers(status: int, content_type: str) -> HttpHeaders:
+    pairs = {":status": str(status), "content-type": content_type}
+    return HttpHeaders(headers=HeaderMap(headers=[HeaderValue(key=k, raw_value=v.encode()) for k, v in pairs.items()]))
+
+
+def streamed(response) -> tuple[bytes, bool]:
+    out = response.response_body.response.body_mutation.streamed_response
+    return out.body, out.end_of_stream
+
+
+def test_in_full_duplex_a_json_answer_is_gathered_from_its_chunks_and_translated_at_its_end():
+    exchange = duplex_exchange({"model": "fast", "max_tokens": 10, "messages": [{"role": "user", "content": "Hi"}]})
+    answer = decisions.on_response_headers(exchange, response_headers(200, "application/json"))
+    assert not answer.HasField("mode_override")  # the modes were set at the request's headers
+    raw = orjson.dumps({"id": "c1", "model": "mock-gpt", "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}]})
+    first = decisions.on_response_body(exchange, HttpBody(body=raw[:20]))
+    assert streamed(first) == (b"", False)
+    body, end = streamed(decisions.on_response_body(exchange, HttpBody(body=raw[20:], end_of_stream=True)))
+    assert end and orjson.loads(body)["content"] == [{"type": "text", "text": "Hello"}]
+
+
+def test_in_full_duplex_a_stream_is_translated_chunk_by_chunk_and_ended_once():
+    exchange = duplex_exchange({"model": "fast", "max_tokens": 10, "stream": True, "messages": [{"role": "user", "content": "Hi"}]})
+    decisions.on_response_headers(exchange, response_headers(200, "text/event-stream"))
+    chunk = b'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}\n\n'
+    body, end = streamed(decisions.on_response_body(exchange, HttpBody(body=chunk)))
+    assert b"event: message_start" in body and b"Hi" in body and not end
+    body, end = streamed(decisions.on_response_body(exchange, HttpBody(body=b"data: [DONE]\n\n", end_of_stream=True)))
+    assert end and body.count(b"event: message_stop") == 1
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,22 @@
 
 - request headers: the client's dialect from the path; what can be answered without a
   body is answered (`/v1/models`, unknown routes). A client whose dialect may need
-  translating switches the response-headers phase on.
+  translating switches the response-headers phase on; one no provider speaks gets its
+  whole answer in full duplex.
 - request body: resolve the model, translate the body for the provider's dialect,
   rewrite path, host and credentials.
 - response headers (translated exchanges only): switch the body phase on, STREAMED for
-  SSE and BUFFERED for JSON, or leave it off when nothing needs translating.
-- response body: translate, chunk by chunk for streams.
+  SSE and BUFFERED for JSON, or leave it off when nothing needs translating; in full
+  duplex the modes are set already.
+- response body: translate, chunk by chunk for streams; in full duplex a JSON answer
+  comes in chunks too, gathered and translated whole at its end.
 
 One `Exchange` per ext_proc stream carries what earlier phases learned. No I/O here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 from envoy.extensions.filters.http.ext_proc.v3.processing_mode_pb2 import ProcessingMode
@@ -27,6 +30,7 @@ from envoy.service.ext_proc.v3.external_processor_pb2 import (
     HttpBody,
     HttpHeaders,
     ProcessingResponse,
+    StreamedBodyResponse,
     TrailersResponse,
 )
 
@@ -68,7 +72,7 @@ CONTINUE = {
 }
 
 
-def _mode(response_headers: int, response_body: int) -> ProcessingMode:
+def _mode(response_headers: int, response_body: int, response_trailers: int = ProcessingMode.SKIP) -> ProcessingMode:
     # An override replaces the whole mode, so it restates the request side.
     return ProcessingMode(
         request_header_mode=ProcessingMode.SEND,
@@ -76,14 +80,23 @@ def _mode(response_headers: int, response_body: int) -> ProcessingMode:
         response_header_mode=response_headers,
         response_body_mode=response_body,
         request_trailer_mode=ProcessingMode.SKIP,
-        response_trailer_mode=ProcessingMode.SKIP,
+        response_trailer_mode=response_trailers,
     )
 
 
-# Envoy honours an override only here, before the provider is known: a client that may meet a
-# provider of another dialect sees the response headers, and `on_response_headers` decides.
+# Envoy honours a mode override at request headers, before the provider is known, and at response
+# headers. A client that may meet a provider of another dialect sees the response headers, and
+# `on_response_headers` switches the body on (STREAMED or BUFFERED) or leaves it off: Envoy then
+# holds the first chunk until that answer is back.
 _SEE_RESPONSE_HEADERS = ProcessingResponse(
     request_headers=HeadersResponse(), mode_override=_mode(ProcessingMode.SEND, ProcessingMode.NONE)
+)
+# A client no provider speaks to gets every answer translated: its whole answer comes in full
+# duplex, where Envoy sends the first chunk along without waiting for the answer to the headers
+# (one round trip less to the first token). The trailers are Envoy's sign the duplex is done.
+_SEE_WHOLE_ANSWER = ProcessingResponse(
+    request_headers=HeadersResponse(),
+    mode_override=_mode(ProcessingMode.SEND, ProcessingMode.FULL_DUPLEX_STREAMED, ProcessingMode.SEND),
 )
 
 
@@ -97,6 +110,8 @@ class Exchange:
     stream: StreamTranslator | None = None
     error_status: int = 0  # the provider's status when it answered with an error
     client_key: str | None = None  # the key the client sent, for a provider that takes the client's own
+    duplex: bool = False  # the answer's body comes in full duplex (`_SEE_WHOLE_ANSWER`)
+    gathered: bytearray = field(default_factory=bytearray)  # in duplex, a body translated whole, until its end
 
     @property
     def client(self) -> str:
@@ -129,8 +144,12 @@ def on_request_headers(table: RoutingTable, headers: HttpHeaders) -> HeadersDeci
     if call is not None:
         if headers.end_of_stream:
             return HeadersDecision(replies.malformed_json(call.dialect, "the body is empty"), None)
-        response = _SEE_RESPONSE_HEADERS if call.dialect in table.translating_clients else CONTINUE_HEADERS
-        return HeadersDecision(response, Exchange(call, client_key=client_key(found)))
+        duplex = call.dialect in table.translated_clients
+        if duplex:
+            response = _SEE_WHOLE_ANSWER
+        else:
+            response = _SEE_RESPONSE_HEADERS if call.dialect in table.translating_clients else CONTINUE_HEADERS
+        return HeadersDecision(response, Exchange(call, client_key=client_key(found), duplex=duplex))
     if method == "GET" and path in _MODEL_LISTS:
         if path == GEMINI_MODELS:
             body = table.gemini_models_body
@@ -218,6 +237,8 @@ def _pass_key_on(mutation: HeaderMutation, key_header: tuple[str, str], key: str
 
 def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingResponse:
     if exchange.translator is None:
+        if exchange.duplex:  # the modes are set: the body comes, and goes back as it is
+            return CONTINUE["response_headers"]
         return ProcessingResponse(
             response_headers=HeadersResponse(), mode_override=_mode(ProcessingMode.SKIP, ProcessingMode.NONE)
         )
@@ -235,31 +256,39 @@ def on_response_headers(exchange: Exchange, headers: HttpHeaders) -> ProcessingR
         body_mode = ProcessingMode.STREAMED
     else:
         body_mode = ProcessingMode.BUFFERED
-    return ProcessingResponse(
-        response_headers=HeadersResponse(response=CommonResponse(header_mutation=mutation)),
-        mode_override=_mode(ProcessingMode.SEND, body_mode),
-    )
+    answer = HeadersResponse(response=CommonResponse(header_mutation=mutation))
+    if exchange.duplex:
+        return ProcessingResponse(response_headers=answer)
+    return ProcessingResponse(response_headers=answer, mode_override=_mode(ProcessingMode.SEND, body_mode))
 
 
-def _replace_body(new_body: bytes) -> ProcessingResponse:
-    mutation = BodyMutation(body=new_body) if new_body else BodyMutation(clear_body=True)
+def _replace_body(exchange: Exchange, new_body: bytes, end_of_stream: bool) -> ProcessingResponse:
+    if exchange.duplex:
+        streamed = StreamedBodyResponse(body=new_body, end_of_stream=end_of_stream)
+        mutation = BodyMutation(streamed_response=streamed)
+    else:
+        mutation = BodyMutation(body=new_body) if new_body else BodyMutation(clear_body=True)
     return ProcessingResponse(response_body=BodyResponse(response=CommonResponse(body_mutation=mutation)))
 
 
 def on_response_body(exchange: Exchange, body: HttpBody) -> ProcessingResponse:
-    translator = exchange.translator
+    translator, end = exchange.translator, body.end_of_stream
     if translator is None:
-        return CONTINUE["response_body"]
+        return _replace_body(exchange, body.body, end) if exchange.duplex else CONTINUE["response_body"]
     if exchange.stream is not None:
         out = exchange.stream.feed(body.body)
-        if body.end_of_stream:
+        if end:
             out += exchange.stream.finish()
-        return _replace_body(out)
+        return _replace_body(exchange, out, end)
+    if exchange.duplex and not end:  # a body translated whole comes in chunks in duplex
+        exchange.gathered += body.body
+        return _replace_body(exchange, b"", False)
+    whole = bytes(exchange.gathered + body.body) if exchange.gathered else body.body
     if exchange.error_status:
-        return _replace_body(translator.error(exchange.error_status, body.body))
+        return _replace_body(exchange, translator.error(exchange.error_status, whole), True)
     try:
-        translated, _usage = translator.response(orjson.loads(body.body), exchange.request or {})
-        return _replace_body(orjson.dumps(translated))
+        translated, _usage = translator.response(orjson.loads(whole), exchange.request or {})
+        return _replace_body(exchange, orjson.dumps(translated), True)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnsupportedFeature, TypeError, KeyError, ValueError) as exc:
         # A provider answer that cannot be read is the provider's failure, said in the client's dialect.
-        return _replace_body(translator.error(502, f"unreadable provider response: {exc}".encode()))
+        return _replace_body(exchange, translator.error(502, f"unreadable provider response: {exc}".encode()), True)

@@ -36,7 +36,7 @@ from envoy.type.matcher.v3.regex_pb2 import RegexMatcher
 from envoy.type.matcher.v3.string_pb2 import StringMatcher
 from google.protobuf import any_pb2, duration_pb2, struct_pb2, wrappers_pb2
 
-from aiplane.dialects import ANTHROPIC, CLIENT_APIS, GEMINI, OPENAI, translating_clients
+from aiplane.dialects import ANTHROPIC, CLIENT_APIS, GEMINI, OPENAI, provider_dialect, translating_clients
 from aiplane.extproc.replies import error_body, error_document
 from aiplane.policy import ModelProvider, Policy
 from aiplane.upstreams import ROUTE_HEADER, Upstream, parse_base_url
@@ -407,6 +407,7 @@ def build_resources(
     clusters = [extproc_cluster(), *(provider_cluster(u, ca_bundle) for u in upstreams.values())]
     endpoints = [_load_assignment(EXTPROC_CLUSTER, [("127.0.0.1", port) for port in worker_ports])]
     endpoints += [_load_assignment(u.cluster_name, [(u.host, u.port)]) for u in upstreams.values() if u.is_ip]
+    translating, _ = translating_clients(provider_dialect(p.provider_interface) for p in providers)
     listeners = [
         llm_listener(lst.name, lst.address, lst.port, policy)
         for lst in policy.listeners
@@ -416,6 +417,6 @@ def build_resources(
         types.CLUSTER: clusters,
         types.ENDPOINT: endpoints,
         types.LISTENER: listeners,
-        types.ROUTE: [llm_routes(providers, translating_clients(providers))],
+        types.ROUTE: [llm_routes(providers, translating)],
         types.POLICY: [(POLICY_NAME, policy_resource(policy))],
     }
