@@ -161,8 +161,8 @@ def _local_reply_config(max_body_bytes: int) -> hcm.LocalReplyConfig:
 def _ext_proc_filter(name: str, message_timeout: float, *, translating: bool) -> hcm.HttpFilter:
     """The decision server's filter; `translating` lets it switch the response phases on.
 
-    Envoy honours a mode override only in the answer to request headers, and only when the body
-    waited for that answer. A direct exchange instead sends the body at once, one round trip
+    Envoy honours a mode override (at request or response headers) only when the body waited
+    for the answer to the request headers. A direct exchange instead sends the body at once, one round trip
     less (measured: p50 1.23 -> 0.97 ms, worker CPU 638 -> 516 us at concurrency 1).
     Tried and dropped: a translating filter with the response phases on from the start and the
     body sent at once saves that round trip, but Envoy ignores the override that would switch the
