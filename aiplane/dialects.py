@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from aiplane.translate import EmbeddingTranslator, Translator
@@ -24,6 +25,9 @@ from aiplane.translate.gemini_openai import GeminiToOpenAI
 from aiplane.translate.openai_anthropic import OpenAIToAnthropic
 from aiplane.translate.openai_bedrock import OpenAIToBedrock
 from aiplane.translate.openai_gemini import OpenAIToGemini
+
+if TYPE_CHECKING:
+    from aiplane.policy import ModelProvider  # the policy checks its providers against these tables
 
 OPENAI = "openai"
 ANTHROPIC = "anthropic"
@@ -203,11 +207,11 @@ def anthropic_error_type(status: int) -> str:
     return ANTHROPIC_ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
 
 
-def translating_clients(dialects: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """Given the dialects of a policy's usable providers: the client dialects that may meet a
-    provider of another dialect, and, among them, those that meet nothing else (no provider
-    speaks them: every answer they get is translated)."""
-    spoken = frozenset(dialects)
+def translating_clients(usable: Iterable[ModelProvider]) -> tuple[frozenset[str], frozenset[str]]:
+    """The client dialects that may meet a provider of another dialect under this policy, and,
+    among them, those that meet nothing else (no provider speaks them: every answer they get
+    is translated)."""
+    spoken = frozenset(provider_dialect(entry.provider_interface) for entry in usable)
     may = frozenset(api.dialect for api in CLIENT_APIS if spoken - {api.dialect})
     return may, frozenset(client for client in may if client not in spoken)
 

@@ -128,7 +128,7 @@ class RoutingTable:
         # The default entry claims its bare name first.
         availability = policy.provider_status(env)
         self.translating_clients, self.translated_clients = translating_clients(
-            provider_dialect(entry.provider_interface) for entry, disabled in availability if not disabled
+            entry for entry, disabled in availability if not disabled
         )
         ordered = sorted(availability, key=lambda item: not item[0].default)
         for entry, disabled in ordered:
